@@ -1,0 +1,185 @@
+/**
+ * Turns a finished batch into one commit unit: the head, the state (a log
+ * entry, or a snapshot when the log has outgrown the state), the remembered
+ * command ids and the outbox entries, all behind one versionstamp check.
+ *
+ * @module
+ */
+import { iso } from "../src/clock.ts";
+import type { SessionRecord } from "../src/history/history_store.ts";
+import {
+  chunk,
+  type CommandRecord,
+  COMMAND_MEMORY,
+  type Head,
+  type HotSession,
+  type HotStore,
+  keys,
+  type OutboxEntry,
+  storedBytes,
+  utf8Encoder,
+  VALUE_BYTES,
+} from "../src/hot/hot_store.ts";
+import { DEFAULT_TTL } from "../src/kind.ts";
+import type { Session, SessionEvent } from "../src/session.ts";
+import type { CommitUnit } from "./group_commit.ts";
+import type { Turn } from "./turn.ts";
+
+/** Tuning of the hot tier's layout. */
+export interface UnitOptions {
+  /** Added to the TTL for KV's `expireIn`, so that the sweeper moves a session to SQL before KV drops it. */
+  readonly graceMs: number;
+  /** Log entries after which a snapshot is written. */
+  readonly snapshotEvery: number;
+}
+
+/** A built unit, and how to undo its side effects if it does not commit. */
+export interface BuiltUnit {
+  unit: CommitUnit;
+  head: Head;
+  /** Deletes blobs written for this unit. */
+  discard(): Promise<void>;
+}
+
+/** An empty head for a session that does not exist yet. */
+export function headOf(id: string, now: number): Head {
+  const at = iso(now);
+  return {
+    id,
+    kind: "default",
+    tags: [],
+    meta: {},
+    status: "active",
+    phase: "init",
+    agents: {},
+    progress: 0,
+    version: 0,
+    ttl: DEFAULT_TTL,
+    createdAt: at,
+    updatedAt: at,
+    expiresAt: iso(now + DEFAULT_TTL.active),
+    snap: { seq: 0, chunks: 0, bytes: 0, at: now },
+    logs: [],
+    logBytes: 0,
+    cmds: 0,
+  };
+}
+
+/** The public session of a head and a state. */
+export function sessionOf(head: Head, state: Record<string, unknown>): Session {
+  const { snap: _s, logs: _l, logBytes: _b, cmds: _c, ...session } = head;
+  return { ...session, state };
+}
+
+/** Builds the unit for a finished turn over `base` (undefined for a new session). */
+export async function buildUnit(
+  opts: UnitOptions & { hot: HotStore },
+  base: HotSession | undefined,
+  turn: Turn,
+  records: CommandRecord[],
+): Promise<BuiltUnit> {
+  const id = turn.id;
+  const now = turn.now;
+  const mutations: Deno.KvMutation[] = [];
+  const blobs: string[] = [];
+  let bytes = 0;
+  const blobKey = (tag: string) => {
+    const key = `${id}/${tag}-${crypto.randomUUID().slice(0, 8)}`;
+    blobs.push(key);
+    return key;
+  };
+  let head: Head = turn.head;
+  if (head.status === "active") {
+    head = { ...head, expiresAt: iso(now + head.ttl.active) };
+  }
+  const ttl = head.status === "paused" ? head.ttl.paused : head.ttl.active;
+  const expireIn = (turn.terminal ? 0 : ttl) + opts.graceMs;
+  const set = (key: Deno.KvKey, value: unknown, size: number) => {
+    mutations.push({ type: "set", key, value, expireIn });
+    bytes += size;
+  };
+
+  // State: a log entry, or a snapshot that folds the log.
+  const stale = now - head.snap.at > opts.graceMs / 2; // keep the chunks' expireIn fresh
+  let logValue: Uint8Array | undefined;
+  if (turn.log.length > 0 && !turn.snapshot && base !== undefined) {
+    logValue = utf8Encoder.encode(JSON.stringify(turn.log));
+    const outgrown = head.logBytes + logValue.byteLength > Math.max(head.snap.bytes, 64 * 1024);
+    if (logValue.byteLength > VALUE_BYTES || outgrown || head.logs.length >= opts.snapshotEvery) {
+      logValue = undefined;
+    }
+  }
+  if (logValue) {
+    const seq = turn.log[0][0];
+    set(keys.log(id, seq), logValue, logValue.byteLength + 64);
+    head = { ...head, logs: [...head.logs, seq], logBytes: head.logBytes + logValue.byteLength };
+  } else if (turn.log.length > 0 || turn.snapshot || stale || base === undefined) {
+    const json = utf8Encoder.encode(JSON.stringify(turn.state));
+    const parts = chunk(json);
+    parts.forEach((part, i) => set(keys.chunk(id, i), part, part.byteLength + 64));
+    for (let i = parts.length; i < head.snap.chunks; i++) {
+      mutations.push({ type: "delete", key: keys.chunk(id, i) });
+    }
+    for (const seq of head.logs) mutations.push({ type: "delete", key: keys.log(id, seq) });
+    head = {
+      ...head,
+      snap: { seq: head.version, chunks: parts.length, bytes: json.byteLength, at: now },
+      logs: [],
+      logBytes: 0,
+    };
+  }
+
+  for (const r of records) {
+    const value = await opts.hot.encode(r, () => blobKey(`k${r.slot % COMMAND_MEMORY}`));
+    set(keys.command(id, r.slot % COMMAND_MEMORY), value, storedBytes(value));
+  }
+
+  for (const entry of outboxEntries(turn.events, recordOf(head, turn))) {
+    const seq = entry.events[0].seq;
+    const value = await opts.hot.encode(entry, () => blobKey(`o${seq}`));
+    mutations.push({ type: "set", key: keys.outbox(id, seq), value });
+    bytes += storedBytes(value);
+  }
+
+  mutations.push({ type: "set", key: keys.head(id), value: head, expireIn });
+  bytes += storedBytes(head);
+  return {
+    unit: {
+      check: { key: keys.head(id), versionstamp: base?.versionstamp ?? null },
+      mutations,
+      bytes,
+    },
+    head,
+    discard: async () => {
+      await Promise.all(blobs.map((k) => opts.hot.blobs.delete(k).catch(() => {})));
+    },
+  };
+}
+
+/** The index row the drainer writes to SQL; terminal rows carry the final state and report. */
+function recordOf(head: Head, turn: Turn): SessionRecord {
+  const { snap: _s, logs: _l, logBytes: _b, cmds: _c, ...session } = head;
+  if (!turn.terminal) return session;
+  const record: SessionRecord = { ...session, state: turn.state };
+  if (turn.report !== undefined) record.report = turn.report;
+  return record;
+}
+
+/** Packs events into entries of about one KV value; the last entry carries the index row. */
+function outboxEntries(events: SessionEvent[], session: SessionRecord): OutboxEntry[] {
+  const out: OutboxEntry[] = [];
+  let current: SessionEvent[] = [];
+  let size = 0;
+  for (const e of events) {
+    const n = JSON.stringify(e.data)?.length ?? 0;
+    if (current.length > 0 && size + n > VALUE_BYTES / 2) {
+      out.push({ events: current });
+      current = [];
+      size = 0;
+    }
+    current.push(e);
+    size += n + 100;
+  }
+  out.push({ events: current, session });
+  return out;
+}

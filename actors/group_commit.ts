@@ -1,0 +1,117 @@
+/**
+ * Group commit: every unit handed in while an atomic is in flight goes out
+ * together in the next single `kv.atomic()`, within KV's limits per atomic
+ * (100 checks, 1,000 mutations, 819,200 bytes). One check per session. When a
+ * packed atomic fails its checks, each unit is retried alone so that a
+ * conflict is resolved session by session.
+ *
+ * @module
+ */
+
+/** KV's limits per atomic, measured on Deno 2.9, with headroom for keys and framing. */
+export const ATOMIC_LIMITS = { checks: 100, mutations: 1000, bytes: 780 * 1024 } as const;
+
+/** One session's share of an atomic: a versionstamp check and its mutations. */
+export interface CommitUnit {
+  readonly check: Deno.AtomicCheck;
+  readonly mutations: Deno.KvMutation[];
+  /** Estimated bytes of keys and values. */
+  readonly bytes: number;
+}
+
+/** How a unit ended: committed with the new versionstamp, or lost its check. */
+export type CommitOutcome = { ok: true; versionstamp: string } | { ok: false };
+
+/** Observes commits, for metrics. */
+export interface CommitObserver {
+  committed(units: number, mutations: number, ms: number): void;
+}
+
+interface Pending {
+  unit: CommitUnit;
+  resolve(outcome: CommitOutcome): void;
+  reject(error: unknown): void;
+}
+
+/** Batches commit units from many actors into as few atomics as KV allows. */
+export class GroupCommitter {
+  readonly #kv: Deno.Kv;
+  readonly #observer?: CommitObserver;
+  readonly #enabled: boolean;
+  #queue: Pending[] = [];
+  #running = false;
+
+  /** `grouped: false` commits every unit alone: the baseline of the benchmark. */
+  constructor(kv: Deno.Kv, opts: { observer?: CommitObserver; grouped?: boolean } = {}) {
+    this.#kv = kv;
+    this.#observer = opts.observer;
+    this.#enabled = opts.grouped ?? true;
+  }
+
+  /** Commits `unit` in the next atomic. Throws what KV throws. */
+  commit(unit: CommitUnit): Promise<CommitOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ unit, resolve, reject });
+      if (!this.#running) this.#run();
+    });
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#enabled ? this.#take() : [this.#queue.shift()!];
+        await this.#commitBatch(batch);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #take(): Pending[] {
+    const batch: Pending[] = [];
+    let mutations = 0;
+    let bytes = 0;
+    while (this.#queue.length > 0 && batch.length < ATOMIC_LIMITS.checks) {
+      const next = this.#queue[0].unit;
+      const fits = mutations + next.mutations.length <= ATOMIC_LIMITS.mutations &&
+        bytes + next.bytes <= ATOMIC_LIMITS.bytes;
+      if (batch.length > 0 && !fits) break;
+      batch.push(this.#queue.shift()!);
+      mutations += next.mutations.length;
+      bytes += next.bytes;
+    }
+    return batch;
+  }
+
+  async #commitBatch(batch: Pending[]): Promise<void> {
+    const started = performance.now();
+    let result: Deno.KvCommitResult | Deno.KvCommitError;
+    try {
+      result = await this.#atomic(batch);
+    } catch (error) {
+      if (batch.length === 1) return batch[0].reject(error);
+      return this.#one(batch);
+    }
+    if (result.ok) {
+      const mutations = batch.reduce((n, p) => n + p.unit.mutations.length, 0);
+      this.#observer?.committed(batch.length, mutations, performance.now() - started);
+      for (const p of batch) p.resolve({ ok: true, versionstamp: result.versionstamp });
+    } else if (batch.length === 1) {
+      batch[0].resolve({ ok: false });
+    } else {
+      await this.#one(batch);
+    }
+  }
+
+  /** Retries each unit alone, so one session's conflict or error does not fail the others. */
+  async #one(batch: Pending[]): Promise<void> {
+    for (const p of batch) await this.#commitBatch([p]);
+  }
+
+  #atomic(batch: Pending[]): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+    const op = this.#kv.atomic();
+    for (const p of batch) op.check(p.unit.check).mutate(...p.unit.mutations);
+    return op.commit();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The registry: at most one live actor per session id in this process.
+ * Actors are activated on first use and passivated when idle for
+ * `idleMs`; past `maxActors`, the least recently used idle actor is evicted.
+ *
+ * @module
+ */
+import { type ActorEnv, SessionActor } from "./session_actor.ts";
+
+/** Registry options, with the defaults of SPEC §2. */
+export interface RegistryOptions {
+  /** Idle time before passivation. Default 5 minutes. */
+  idleMs?: number;
+  /** Most live actors. Default 10,000. */
+  maxActors?: number;
+}
+
+/** Activation, passivation and the LRU cap. */
+export class ActorRegistry {
+  readonly #env: ActorEnv;
+  readonly #idleMs: number;
+  readonly #max: number;
+  /** Insertion order is recency order: a touched actor is moved to the end. */
+  readonly #actors = new Map<string, SessionActor>();
+  activations = 0;
+
+  constructor(env: ActorEnv, opts: RegistryOptions = {}) {
+    this.#env = env;
+    this.#idleMs = opts.idleMs ?? 5 * 60_000;
+    this.#max = opts.maxActors ?? 10_000;
+  }
+
+  /** Live actors now. */
+  get size(): number {
+    return this.#actors.size;
+  }
+
+  /** The actor for `id`, activating it if needed. */
+  get(id: string): SessionActor {
+    let actor = this.#actors.get(id);
+    if (actor && !actor.gone) {
+      this.#actors.delete(id);
+      this.#actors.set(id, actor);
+      return actor;
+    }
+    actor = new SessionActor(id, this.#env);
+    this.#actors.set(id, actor);
+    this.activations++;
+    if (this.#actors.size > this.#max) this.#evict(this.#actors.size - this.#max);
+    return actor;
+  }
+
+  /** The live actor for `id`, without activating one. */
+  peek(id: string): SessionActor | undefined {
+    return this.#actors.get(id);
+  }
+
+  /** Drops `id` from memory (after delete or retirement). */
+  drop(id: string): void {
+    this.#actors.delete(id);
+  }
+
+  /** Passivates actors idle for longer than the idle timeout. Returns how many. */
+  passivateIdle(): number {
+    const cutoff = this.#env.clock.now() - this.#idleMs;
+    let n = 0;
+    for (const [id, actor] of this.#actors) {
+      if (actor.idle && actor.lastUsed <= cutoff) {
+        this.#actors.delete(id);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Every live actor. */
+  all(): IterableIterator<SessionActor> {
+    return this.#actors.values();
+  }
+
+  #evict(count: number): void {
+    for (const [id, actor] of this.#actors) {
+      if (count <= 0) return;
+      if (actor.idle) {
+        this.#actors.delete(id);
+        count--;
+      }
+    }
+  }
+}

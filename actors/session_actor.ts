@@ -1,0 +1,350 @@
+/**
+ * The session actor: one mailbox, one turn at a time.
+ *
+ * Commands queued while a commit is in flight form the next batch. A batch
+ * is applied command by command to a {@linkcode Turn} (a command that throws
+ * is undone alone), turned into one commit unit (head, log or snapshot,
+ * command ids, outbox) and handed to the group committer. Only when KV says
+ * ok does the actor adopt the new state, ack and broadcast. On a lost
+ * versionstamp check it reloads and re-applies the batch once, then answers
+ * 409. Any other commit failure leaves the state as it was and answers 503.
+ *
+ * @module
+ */
+import type { Clock } from "../src/clock.ts";
+import { ConflictError, DenizenError, SessionNotFoundError, UnavailableError } from "../src/errors.ts";
+import type { SessionKind } from "../src/kind.ts";
+import type { CommandRecord, HotSession, HotStore } from "../src/hot/hot_store.ts";
+import { type Session, type SessionEvent, TERMINAL, utf8Length } from "../src/session.ts";
+import type { GroupCommitter } from "./group_commit.ts";
+import { buildUnit, headOf, sessionOf, type UnitOptions } from "./commit_unit.ts";
+import { Turn } from "./turn.ts";
+
+/** A command: validated at the boundary, applied inside the turn. */
+export interface Command<R = unknown> {
+  /** Client command id: a resent id returns the first result and is not applied again. */
+  readonly id?: string;
+  /** Changes the turn or throws a {@linkcode DenizenError}. Synchronous. */
+  apply(turn: Turn): R;
+}
+
+/** The answer to a committed command. */
+export interface Ack<R = unknown> {
+  /** Seq of the command's own last event. */
+  version: number;
+  result: R;
+  /** True when the id had been applied before and this is the remembered result. */
+  duplicate?: boolean;
+}
+
+/** Receives committed events in seq order. */
+export type Listener = (events: readonly SessionEvent[]) => void;
+
+/** What every actor of a runtime shares. */
+export interface ActorEnv extends UnitOptions {
+  readonly hot: HotStore;
+  readonly committer: GroupCommitter;
+  readonly clock: Clock;
+  readonly kinds: ReadonlyMap<string, SessionKind>;
+  /** Most commands in one batch. */
+  readonly batchMax: number;
+  /** Called after every commit, with its events. */
+  committed(id: string, events: readonly SessionEvent[], terminal: boolean): void;
+}
+
+interface Pending {
+  cmd: Command;
+  resolve(ack: Ack): void;
+  reject(error: unknown): void;
+}
+
+type Item = Pending | { task: () => Promise<void> };
+
+type Settle = () => void;
+
+/** Event bytes in one batch; with a 512 KiB snapshot this stays under KV's 800 KiB per atomic. */
+const BATCH_EVENT_BYTES = 128 * 1024;
+
+/** One live session. Create through the registry, never directly. */
+export class SessionActor {
+  readonly id: string;
+  /** Clock time of the last use, for passivation. */
+  lastUsed: number;
+  readonly #env: ActorEnv;
+  #loaded = false;
+  #hot: HotSession | undefined;
+  #stateBytes = 0;
+  #commands: Map<string, CommandRecord> | undefined;
+  #queue: Item[] = [];
+  #running = false;
+  #listeners: Set<Listener> | undefined;
+  /** Set once the session's hot state is deleted or retired: the registry drops the actor. */
+  gone = false;
+
+  constructor(id: string, env: ActorEnv) {
+    this.id = id;
+    this.#env = env;
+    this.lastUsed = env.clock.now();
+  }
+
+  /** True when nothing is queued, running or listening: the actor may be passivated. */
+  get idle(): boolean {
+    return !this.#running && this.#queue.length === 0 && !this.#listeners?.size;
+  }
+
+  /** Queues a command; resolves once it is durable. */
+  submit<R>(cmd: Command<R>): Promise<Ack<R>> {
+    return new Promise((resolve, reject) => {
+      this.#enqueue({ cmd, resolve: resolve as (a: Ack) => void, reject });
+    });
+  }
+
+  /** Runs `fn` between batches, alone. */
+  exclusive<T>(fn: (hot: HotSession | undefined) => Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.#enqueue({
+        task: async () => {
+          try {
+            await this.#ensureLoaded();
+            resolve(await fn(this.#hot));
+          } catch (error) {
+            reject(error);
+          }
+        },
+      });
+    });
+  }
+
+  /** The committed session, or undefined when KV has none. Never a draft. */
+  async read(): Promise<Session | undefined> {
+    if (!this.#loaded) await this.exclusive(() => Promise.resolve());
+    this.lastUsed = this.#env.clock.now();
+    return this.#hot ? sessionOf(this.#hot.head, this.#hot.state) : undefined;
+  }
+
+  /** The committed version, or 0 when the session does not exist. */
+  get version(): number {
+    return this.#hot?.head.version ?? 0;
+  }
+
+  /** Subscribes to committed events; returns the unsubscribe function. */
+  subscribe(listener: Listener): () => void {
+    (this.#listeners ??= new Set()).add(listener);
+    return () => this.#listeners?.delete(listener);
+  }
+
+  /** Forgets the loaded state, so the next turn reads KV again. */
+  invalidate(): Promise<void> {
+    return this.exclusive(() => {
+      this.#loaded = false;
+      this.#commands = undefined;
+      return Promise.resolve();
+    });
+  }
+
+  /** Marks the hot state as gone (deleted or retired) and fails what is queued. */
+  markGone(): void {
+    this.gone = true;
+    this.#hot = undefined;
+    this.#loaded = true;
+  }
+
+  #enqueue(item: Item): void {
+    this.lastUsed = this.#env.clock.now();
+    this.#queue.push(item);
+    if (!this.#running) this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) {
+        const first = this.#queue[0];
+        if ("task" in first) {
+          this.#queue.shift();
+          await first.task();
+          continue;
+        }
+        const batch: Pending[] = [];
+        while (
+          batch.length < this.#env.batchMax && this.#queue.length > 0 && !("task" in this.#queue[0])
+        ) {
+          batch.push(this.#queue.shift() as Pending);
+        }
+        await this.#process(batch);
+      }
+    } finally {
+      this.#running = false;
+      this.lastUsed = this.#env.clock.now();
+    }
+  }
+
+  async #ensureLoaded(): Promise<void> {
+    if (this.#loaded) return;
+    this.#hot = await this.#env.hot.load(this.id);
+    this.#stateBytes = this.#hot ? utf8Length(JSON.stringify(this.#hot.state)) : 0;
+    this.#loaded = true;
+  }
+
+  async #process(batch: Pending[]): Promise<void> {
+    try {
+      await this.#ensureLoaded();
+      if (this.gone) throw new SessionNotFoundError(this.id);
+      let settle = await this.#attempt(batch);
+      if (settle === "conflict") {
+        this.#loaded = false;
+        this.#commands = undefined;
+        await this.#ensureLoaded();
+        settle = await this.#attempt(batch);
+        if (settle === "conflict") {
+          throw new ConflictError(`Session '${this.id}' was changed by another writer; retry`);
+        }
+      }
+      settle();
+    } catch (error) {
+      const e = error instanceof DenizenError
+        ? error
+        : new UnavailableError(`Commit failed: ${(error as Error)?.message ?? error}`);
+      for (const p of batch) p.reject(e);
+    }
+  }
+
+  /** Applies and commits one batch. Returns how to settle it, or "conflict". */
+  async #attempt(batch: Pending[]): Promise<Settle | "conflict"> {
+    const env = this.#env;
+    const base = this.#hot;
+    if (batch.some((p) => p.cmd.id !== undefined)) {
+      this.#commands ??= await env.hot.loadCommands(this.id);
+    }
+    const now = env.clock.now();
+    const head = base?.head ?? headOf(this.id, now);
+    const turn = new Turn({
+      head,
+      state: base?.state ?? {},
+      exists: base !== undefined,
+      kind: base ? env.kinds.get(head.kind) : undefined,
+      stateBytes: this.#stateBytes,
+      now,
+    });
+    const settles: Settle[] = [];
+    const accepted: { p: Pending; version: number; result: unknown }[] = [];
+    const inBatch = new Map<string, { version: number; result: unknown }>();
+    const records: CommandRecord[] = [];
+    let cmds = head.cmds;
+    let eventBytes = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i];
+      if (eventBytes > BATCH_EVENT_BYTES) {
+        // Keep one atomic under KV's size limit: the rest goes in the next batch.
+        this.#queue.unshift(...batch.splice(i));
+        break;
+      }
+      const id = p.cmd.id;
+      const seen = id === undefined ? undefined : this.#commands!.get(id);
+      if (seen) {
+        const result = seen.result;
+        settles.push(() => p.resolve({ version: seen.version, result, duplicate: true }));
+        continue;
+      }
+      const twin = id === undefined ? undefined : inBatch.get(id);
+      if (twin) {
+        settles.push(() => p.resolve({ ...twin, duplicate: true }));
+        continue;
+      }
+      const saved = save(turn);
+      try {
+        const result = p.cmd.apply(turn);
+        if (result instanceof Promise) throw new TypeError("Commands must be synchronous");
+        const entry = { version: turn.head.version, result };
+        for (let e = saved.events; e < turn.events.length; e++) {
+          eventBytes += JSON.stringify(turn.events[e].data)?.length ?? 0;
+        }
+        accepted.push({ p, ...entry });
+        if (id !== undefined) {
+          inBatch.set(id, entry);
+          records.push({ id, slot: cmds++ % 1000, ...entry });
+        }
+      } catch (error) {
+        restore(turn, saved);
+        settles.push(() => p.reject(error));
+      }
+    }
+    const settleAll = () => {
+      for (const a of accepted) a.p.resolve({ version: a.version, result: a.result });
+      for (const s of settles) s();
+    };
+    if (turn.events.length === 0) return settleAll;
+
+    turn.head = { ...turn.head, cmds };
+    const built = await buildUnit(env, base, turn, records);
+    let outcome;
+    try {
+      outcome = await env.committer.commit(built.unit);
+    } catch (error) {
+      await built.discard();
+      throw error;
+    }
+    if (!outcome.ok) {
+      await built.discard();
+      return "conflict";
+    }
+    this.#hot = { head: built.head, state: turn.state, versionstamp: outcome.versionstamp };
+    this.#stateBytes = turn.stateBytes;
+    for (const r of records) remember(this.#commands!, r);
+    const events = turn.events;
+    return () => {
+      settleAll();
+      if (this.#listeners) for (const l of this.#listeners) l(events);
+      env.committed(this.id, events, TERMINAL.has(built.head.status));
+    };
+  }
+}
+
+function save(t: Turn) {
+  return {
+    head: t.head,
+    state: t.state,
+    exists: t.exists,
+    kind: t.kind,
+    stateBytes: t.stateBytes,
+    snapshot: t.snapshot,
+    terminal: t.terminal,
+    report: t.report,
+    events: t.events.length,
+    log: t.log.length,
+  };
+}
+
+function restore(t: Turn, s: ReturnType<typeof save>): void {
+  t.head = s.head;
+  t.state = s.state;
+  t.exists = s.exists;
+  t.kind = s.kind;
+  t.stateBytes = s.stateBytes;
+  t.snapshot = s.snapshot;
+  t.terminal = s.terminal;
+  t.report = s.report;
+  t.events.length = s.events;
+  t.log.length = s.log;
+}
+
+/** Remembers `r`, forgetting the id that held its slot before. */
+function remember(commands: Map<string, CommandRecord>, r: CommandRecord): void {
+  const slots = slotIndex(commands);
+  const old = slots.get(r.slot);
+  if (old !== undefined) commands.delete(old);
+  commands.set(r.id, r);
+  slots.set(r.slot, r.id);
+}
+
+const slotIndexes = new WeakMap<Map<string, CommandRecord>, Map<number, string>>();
+
+function slotIndex(commands: Map<string, CommandRecord>): Map<number, string> {
+  let index = slotIndexes.get(commands);
+  if (!index) {
+    index = new Map();
+    for (const r of commands.values()) index.set(r.slot, r.id);
+    slotIndexes.set(commands, index);
+  }
+  return index;
+}

@@ -1,0 +1,157 @@
+/**
+ * A turn: the draft one command works on. It changes a copy of the head and
+ * an immutable state (through immer, which records JSON Patch ops), and
+ * collects the events the command emits, each with the next seq.
+ *
+ * @module
+ */
+import { enablePatches, type Patch, produceWithPatches, setAutoFreeze } from "immer";
+import type { Operation } from "fast-json-patch";
+import { iso } from "../src/clock.ts";
+import { TooLargeError, ValidationError } from "../src/errors.ts";
+import type { SessionKind } from "../src/kind.ts";
+import { type Head } from "../src/hot/hot_store.ts";
+import {
+  assertSize,
+  LIMITS,
+  meanProgress,
+  type SessionEvent,
+  utf8Length,
+} from "../src/session.ts";
+
+enablePatches();
+setAutoFreeze(false);
+
+/** What one command may read and change. */
+export class Turn {
+  /** The working head; commands replace fields, never mutate nested values in place. */
+  head: Head;
+  /** The working state; replaced, never mutated. */
+  state: Record<string, unknown>;
+  /** Whether the session exists (false only before `created`). */
+  exists: boolean;
+  /** The session's kind; set by `create` on a new session. */
+  kind: SessionKind | undefined;
+  /** Events emitted so far in this batch. */
+  readonly events: SessionEvent[];
+  /** State ops of this batch, by seq, for the log. */
+  readonly log: [number, Operation[]][];
+  /** Upper bound of the state's JSON size. */
+  stateBytes: number;
+  /** Set when the log cannot carry this batch's ops: the commit writes a snapshot. */
+  snapshot: boolean;
+  /** Set when the session reached a terminal status: its hot state leaves KV after the drain. */
+  terminal: boolean;
+  /** The final report, carried to SQL with a terminal commit. */
+  report: unknown;
+  /** The injected clock's time. */
+  readonly now: number;
+
+  constructor(init: {
+    head: Head;
+    state: Record<string, unknown>;
+    exists: boolean;
+    kind: SessionKind | undefined;
+    stateBytes: number;
+    now: number;
+  }) {
+    this.head = init.head;
+    this.state = init.state;
+    this.exists = init.exists;
+    this.kind = init.kind;
+    this.stateBytes = init.stateBytes;
+    this.now = init.now;
+    this.events = [];
+    this.log = [];
+    this.snapshot = false;
+    this.terminal = false;
+    this.report = undefined;
+  }
+
+  /** The session's id. */
+  get id(): string {
+    return this.head.id;
+  }
+
+  /** Appends an event with the next seq. */
+  emit(type: string, data: unknown, agent?: string): SessionEvent {
+    const seq = this.head.version + 1;
+    const event: SessionEvent = { sessionId: this.head.id, seq, type, data, at: iso(this.now) };
+    if (agent !== undefined) event.agent = agent;
+    this.head = { ...this.head, version: seq, updatedAt: event.at };
+    this.events.push(event);
+    return event;
+  }
+
+  /**
+   * Runs `recipe` on a draft of the state and returns the JSON Patch ops it
+   * made. The caller puts the ops in the event it emits next; `logAt` is that
+   * event's seq.
+   */
+  mutate(recipe: (draft: Record<string, unknown>) => void): Operation[] {
+    const [next, patches] = produceWithPatches(this.state, recipe);
+    const ops = patches.map(toOperation);
+    if (ops.length > 0) this.#setState(next, ops);
+    return ops;
+  }
+
+  /** Replaces the whole state (restore, create). */
+  replace(next: Record<string, unknown>): Operation[] {
+    const ops: Operation[] = [{ op: "replace", path: "", value: next }];
+    this.stateBytes = Infinity; // measured exactly below
+    this.#setState(next, ops);
+    this.snapshot = true;
+    return ops;
+  }
+
+  #setState(next: Record<string, unknown>, ops: Operation[]): void {
+    const kind = this.kind!;
+    if (!kind.freeForm) {
+      const parsed = kind.state.safeParse(next);
+      if (!parsed.success) {
+        throw new ValidationError(
+          `State does not match kind '${kind.kind}'`,
+          parsed.error.issues,
+        );
+      }
+    }
+    const opsBytes = utf8Length(JSON.stringify(ops));
+    this.stateBytes += opsBytes;
+    if (this.stateBytes > LIMITS.state) {
+      this.stateBytes = utf8Length(JSON.stringify(next));
+      assertSize("State", this.stateBytes, LIMITS.state);
+    }
+    this.state = next;
+    // The op log takes ops up to one KV value; larger changes go out as a snapshot.
+    if (opsBytes > 16 * 1024) this.snapshot = true;
+    this.log.push([this.head.version + 1, ops]);
+    this.#refreshProgress();
+  }
+
+  /** Sets an agent's entry and recomputes progress. */
+  setAgent(name: string, entry: Head["agents"][string]): void {
+    const agents = { ...this.head.agents, [name]: entry };
+    if (Object.keys(agents).length > LIMITS.agents) {
+      throw new TooLargeError(`A session has at most ${LIMITS.agents} agents`);
+    }
+    this.head = { ...this.head, agents };
+    this.#refreshProgress();
+  }
+
+  #refreshProgress(): void {
+    const kind = this.kind;
+    const progress = kind?.progress
+      ? kind.progress(this.state, this.head.agents)
+      : meanProgress(this.head.agents);
+    if (Number.isFinite(progress)) {
+      this.head = { ...this.head, progress: Math.min(1, Math.max(0, progress)) };
+    }
+  }
+}
+
+function toOperation(p: Patch): Operation {
+  const path = p.path.map((s) => "/" + String(s).replaceAll("~", "~0").replaceAll("/", "~1"))
+    .join("");
+  if (p.op === "remove") return { op: "remove", path };
+  return { op: p.op, path, value: p.value } as Operation;
+}

@@ -1,0 +1,78 @@
+/**
+ * Denizen: a Deno-native runtime for long-lived agent sessions. Each session
+ * is an actor whose commands are committed to Deno KV before they are
+ * acknowledged; its history goes to SQL through Kysely; Hono serves it over
+ * HTTP and WebSocket.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime, defineSession } from "./mod.ts";
+ * import { z } from "zod";
+ *
+ * const research = defineSession({
+ *   kind: "research",
+ *   state: z.object({ query: z.string(), findings: z.array(z.string()).default([]) }),
+ *   actions: {
+ *     addFinding: {
+ *       args: z.object({ text: z.string().min(1) }),
+ *       run(ctx, { text }) {
+ *         ctx.state.findings.push(text);
+ *         return { count: ctx.state.findings.length };
+ *       },
+ *     },
+ *   },
+ * });
+ * const rt = await createRuntime({ kinds: [research], memory: true });
+ * const s = await rt.create("research", { state: { query: "ACME" } });
+ * await rt.action(s.id, "addFinding", { text: "founded 1999" });
+ * await rt.close();
+ * ```
+ *
+ * @module
+ */
+import { type AppOptions, createApp } from "./routes/app.ts";
+import { openRuntime, type Runtime, type RuntimeOptions } from "./src/runtime.ts";
+
+/**
+ * Opens the stores, drains any outbox left by a crash, and returns a running
+ * runtime whose `app` serves every route.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from "./mod.ts";
+ * const rt = await createRuntime({ memory: true });
+ * const s = await rt.create("default", { state: { n: 1 } });
+ * await rt.patch(s.id, [{ op: "replace", path: "/n", value: 2 }]);
+ * await rt.close();
+ * ```
+ */
+export async function createRuntime(opts: RuntimeOptions & AppOptions = {}): Promise<Runtime> {
+  const rt = await openRuntime(opts);
+  rt.app = createApp(rt, opts);
+  return rt;
+}
+
+export { defineSession, defaultKind } from "./src/kind.ts";
+export type { ActionContext, ActionDef, SessionKind, SessionKindDef } from "./src/kind.ts";
+export { Runtime } from "./src/runtime.ts";
+export type { RuntimeOptions } from "./src/runtime.ts";
+export { ManualClock, systemClock } from "./src/clock.ts";
+export type { Clock } from "./src/clock.ts";
+export * from "./src/errors.ts";
+export type {
+  AgentState,
+  Origin,
+  Session,
+  SessionEvent,
+  Status,
+  Ttl,
+} from "./src/session.ts";
+export type {
+  Checkpoint,
+  ListPage,
+  ListQuery,
+  Message,
+  ResultRow,
+  RetentionRules,
+} from "./src/history/history_store.ts";
+export type { AppOptions } from "./routes/app.ts";

@@ -1,0 +1,34 @@
+/**
+ * Time and randomness are injected so that TTLs, the sweeper, heartbeats and
+ * backoff are tested without sleeping.
+ *
+ * @module
+ */
+
+/** A source of the current time in epoch milliseconds. */
+export interface Clock {
+  now(): number;
+}
+
+/** The wall clock. */
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A clock that only moves when told to, for tests. */
+export class ManualClock implements Clock {
+  #now: number;
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.#now = start;
+  }
+  now(): number {
+    return this.#now;
+  }
+  /** Moves the clock forward by `ms`. */
+  advance(ms: number): void {
+    this.#now += ms;
+  }
+}
+
+/** ISO-8601 UTC form of an epoch-millisecond time. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

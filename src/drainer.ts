@@ -1,0 +1,129 @@
+/**
+ * The outbox drainer of SPEC §2: copies committed events from the KV outbox
+ * into SQL and then deletes them. SQL writes are idempotent on (session id,
+ * seq), so a crash between the two steps only repeats work. Leftovers are
+ * drained on start. A session that reached a terminal status is retired
+ * from KV once its last events are in SQL.
+ *
+ * @module
+ */
+import type { HistoryStore, SessionRecord } from "./history/history_store.ts";
+import { type HotStore, keys, type OutboxEntry } from "./hot/hot_store.ts";
+import { type SessionEvent, TERMINAL } from "./session.ts";
+
+/** Drainer options. */
+export interface DrainerOptions {
+  hot: HotStore;
+  history: HistoryStore;
+  /** Called for a terminal session once its final events are in SQL. */
+  retire(id: string, version: number): Promise<void>;
+  /** Outbox entries per pass. Default 256. */
+  batch?: number;
+  /** Called when a pass fails; the drainer retries on the next notify or tick. */
+  onError?(error: unknown): void;
+}
+
+/** Moves the outbox into SQL, one pass at a time. */
+export class OutboxDrainer {
+  readonly #opts: DrainerOptions;
+  readonly #batch: number;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #closed = false;
+  /** Events committed in this process and not yet drained. */
+  pending = 0;
+  /** Events drained by this process. */
+  drained = 0;
+  /** Time of the oldest undrained commit of this process, or undefined. */
+  #oldest: number | undefined;
+
+  constructor(opts: DrainerOptions) {
+    this.#opts = opts;
+    this.#batch = opts.batch ?? 256;
+  }
+
+  /** Milliseconds the oldest undrained commit has waited: the history lag. */
+  lagMs(now = Date.now()): number {
+    return this.#oldest === undefined ? 0 : now - this.#oldest;
+  }
+
+  /** Tells the drainer that `events` were committed. */
+  notify(events = 0): void {
+    this.pending += events;
+    this.#oldest ??= Date.now();
+    if (this.#closed) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#loop();
+  }
+
+  /** Drains until the outbox is empty. */
+  async flush(): Promise<void> {
+    while (this.#running) await this.#running;
+    this.#running = this.#loop();
+    await this.#running;
+  }
+
+  /** Waits for the pass in progress, then drains what was committed before this call. */
+  async settle(): Promise<void> {
+    if (this.pending === 0 && !this.#running) return;
+    await this.flush();
+  }
+
+  /** Stops after the pass in progress. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#running) await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    try {
+      do {
+        this.#again = false;
+        while (await this.#pass()) { /* until the outbox is empty */ }
+      } while (this.#again && !this.#closed);
+      this.#oldest = undefined;
+      this.pending = 0;
+    } catch (error) {
+      this.#opts.onError?.(error);
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  /** One pass; returns whether it found anything. */
+  async #pass(): Promise<boolean> {
+    const { hot, history } = this.#opts;
+    const entries: Deno.KvEntry<unknown>[] = [];
+    for await (const e of hot.kv.list({ prefix: keys.outboxAll }, { limit: this.#batch })) {
+      entries.push(e);
+    }
+    if (entries.length === 0) return false;
+    const events: SessionEvent[] = [];
+    const sessions = new Map<string, SessionRecord>();
+    const spilled: string[] = [];
+    for (const e of entries) {
+      const stored = e.value as Uint8Array | { blob: string };
+      if (!(stored instanceof Uint8Array)) spilled.push(stored.blob);
+      const entry = await hot.decode<OutboxEntry>(stored);
+      events.push(...entry.events);
+      const s = entry.session;
+      if (s && (sessions.get(s.id)?.version ?? -1) < s.version) sessions.set(s.id, s);
+    }
+    await history.write({ events, sessions: [...sessions.values()] });
+    for (let i = 0; i < entries.length; i += 1000) {
+      const op = hot.kv.atomic();
+      for (const e of entries.slice(i, i + 1000)) op.delete(e.key);
+      await op.commit();
+    }
+    await Promise.all(spilled.map((k) => hot.blobs.delete(k)));
+    this.drained += events.length;
+    this.pending = Math.max(0, this.pending - events.length);
+    for (const s of sessions.values()) {
+      if (TERMINAL.has(s.status)) await this.#opts.retire(s.id, s.version);
+    }
+    return true;
+  }
+}

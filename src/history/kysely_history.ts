@@ -1,0 +1,263 @@
+/**
+ * The history store, written once over Kysely and run on SQLite or
+ * PostgreSQL. The engines differ only in full text (FTS5 or `tsvector`),
+ * which is branched on here, and in the schema details of `migrations.ts`.
+ *
+ * @module
+ */
+import { type Expression, type Kysely, type SqlBool, sql } from "kysely";
+import type { SessionEvent } from "../session.ts";
+import type {
+  Checkpoint,
+  HistoryBatch,
+  HistoryStore,
+  ListPage,
+  ListQuery,
+  Message,
+  ResultRow,
+  RetentionRules,
+  SessionRecord,
+} from "./history_store.ts";
+import type { HistoryDatabase, SqlDialectName } from "./history_database.ts";
+import type { BlobStore } from "../blobs/blob_store.ts";
+import { SqlBlobStore } from "../blobs/sql_blob_store.ts";
+import { ValidationError } from "../errors.ts";
+import { migrateHistory } from "./migrations.ts";
+import { writeBatch } from "./_write_batch.ts";
+import { decodeCursor, encodeCursor } from "./_cursor.ts";
+import { fts5Match, queryWords, tsQuery } from "./_search.ts";
+import {
+  checkpointFromRow,
+  eventFromRow,
+  messageFromRow,
+  recordFromRow,
+  resultFromRow,
+  SUMMARY_COLUMNS,
+  summaryFromRow,
+} from "./_rows.ts";
+
+/** Options of {@linkcode KyselyHistoryStore}. */
+export interface KyselyHistoryStoreOptions {
+  /** The database; the store owns it and destroys it on `close()`. */
+  db: Kysely<HistoryDatabase>;
+  /** The engine behind `db`. */
+  dialect: SqlDialectName;
+  /** Checkpoints kept per session, besides the newest final one. Default 10. */
+  keepCheckpoints?: number;
+}
+
+const DAY_MS = 86_400_000;
+
+function limitOf(value: number | undefined, fallback: number, max: number): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new ValidationError(`Limit must be an integer from 1 to ${max}`, { limit: value, max });
+  }
+  return n;
+}
+
+/**
+ * {@linkcode HistoryStore} over Kysely, for SQLite and PostgreSQL.
+ *
+ * @example
+ * ```ts
+ * import { Kysely } from "kysely";
+ * import { openSqliteDialect } from "./sqlite_dialect.ts";
+ * const store = new KyselyHistoryStore({
+ *   db: new Kysely({ dialect: openSqliteDialect() }),
+ *   dialect: "sqlite",
+ * });
+ * await store.migrate();
+ * console.log(await store.countSessions());
+ * await store.close();
+ * ```
+ */
+export class KyselyHistoryStore implements HistoryStore {
+  readonly dialect: SqlDialectName;
+  readonly #db: Kysely<HistoryDatabase>;
+  readonly #keepCheckpoints: number;
+
+  constructor(options: KyselyHistoryStoreOptions) {
+    this.#db = options.db;
+    this.dialect = options.dialect;
+    this.#keepCheckpoints = Math.max(1, Math.trunc(options.keepCheckpoints ?? 10));
+  }
+
+  /** A blob store over the same database (table `blobs`); closing it leaves the database open. */
+  blobStore(): BlobStore {
+    return new SqlBlobStore(this.#db);
+  }
+
+  migrate(): Promise<void> {
+    return migrateHistory(this.#db, this.dialect);
+  }
+
+  async write(batch: HistoryBatch): Promise<void> {
+    if (batch.events.length === 0 && batch.sessions.length === 0) return;
+    await this.#db.transaction().execute((trx) =>
+      writeBatch(trx, batch, { dialect: this.dialect, keepCheckpoints: this.#keepCheckpoints })
+    );
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const row = await this.#db.selectFrom("sessions").select([...SUMMARY_COLUMNS, "state"])
+      .where("id", "=", id).executeTakeFirst();
+    return row && recordFromRow(row);
+  }
+
+  async listSessions(query: ListQuery): Promise<ListPage> {
+    const limit = limitOf(query.limit, 50, 500);
+    let qb = this.#db.selectFrom("sessions").select(SUMMARY_COLUMNS);
+    if (query.status !== undefined) qb = qb.where("status", "=", query.status);
+    if (query.kind !== undefined) qb = qb.where("kind", "=", query.kind);
+    if (query.createdAfter !== undefined) qb = qb.where("created_at", ">", query.createdAfter);
+    if (query.createdBefore !== undefined) qb = qb.where("created_at", "<", query.createdBefore);
+    if (query.tag !== undefined) {
+      const tag = query.tag;
+      qb = qb.where("id", "in", (eb) =>
+        eb.selectFrom("session_tags").select("session_id").where("tag", "=", tag));
+    }
+    if (query.agent !== undefined) {
+      const agent = query.agent;
+      qb = qb.where("id", "in", (eb) =>
+        eb.selectFrom("session_agents").select("session_id").where("agent", "=", agent));
+    }
+    const words = queryWords(query.q ?? "");
+    if (words.length > 0) qb = qb.where(this.#fullText(words));
+    if (query.cursor !== undefined) {
+      const c = decodeCursor(query.cursor);
+      qb = qb.where((eb) => eb(eb.refTuple("updated_at", "id"), "<", eb.tuple(c.updatedAt, c.id)));
+    }
+    const rows = await qb.orderBy("updated_at", "desc").orderBy("id", "desc").limit(limit + 1)
+      .execute();
+    const items = rows.slice(0, limit).map(summaryFromRow);
+    const last = items[items.length - 1];
+    return rows.length > limit && last
+      ? { items, nextCursor: encodeCursor({ updatedAt: last.updatedAt, id: last.id }) }
+      : { items };
+  }
+
+  /** Sessions whose name, tags or meta, or one of whose messages, hold every word. */
+  #fullText(words: readonly string[]): Expression<SqlBool> {
+    if (this.dialect === "postgres") {
+      const q = sql`to_tsquery('simple', ${tsQuery(words)})`;
+      return sql<SqlBool>`(sessions.search @@ ${q} or sessions.id in (select m.session_id from messages m where m.tsv @@ ${q}))`;
+    }
+    const match = fts5Match(words);
+    return sql<SqlBool>`(sessions.rowid in (select rowid from sessions_fts where sessions_fts match ${match}) or sessions.id in (select m.session_id from messages m where m.rowid in (select rowid from messages_fts where messages_fts match ${match})))`;
+  }
+
+  async events(id: string, opts: { after?: number; limit?: number } = {}): Promise<SessionEvent[]> {
+    const rows = await this.#db.selectFrom("events").selectAll()
+      .where("session_id", "=", id).where("seq", ">", opts.after ?? 0)
+      .orderBy("seq").limit(limitOf(opts.limit, 1000, 100_000)).execute();
+    return rows.map(eventFromRow);
+  }
+
+  async lastSeq(id: string): Promise<number> {
+    const row = await this.#db.selectFrom("events").select((eb) => eb.fn.max("seq").as("seq"))
+      .where("session_id", "=", id).executeTakeFirst();
+    return Number(row?.seq ?? 0);
+  }
+
+  async messages(id: string, opts: { before?: number; limit?: number } = {}): Promise<Message[]> {
+    let qb = this.#db.selectFrom("messages").selectAll().where("session_id", "=", id);
+    if (opts.before !== undefined) qb = qb.where("seq", "<", opts.before);
+    const rows = await qb.orderBy("seq", "desc").limit(limitOf(opts.limit, 50, 100_000)).execute();
+    return rows.reverse().map(messageFromRow);
+  }
+
+  async countMessages(id: string): Promise<number> {
+    const row = await this.#db.selectFrom("messages").select((eb) => eb.fn.countAll().as("n"))
+      .where("session_id", "=", id).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async results(
+    id: string,
+    opts: { agent?: string; key?: string; latest?: boolean; after?: number; limit?: number } = {},
+  ): Promise<ResultRow[]> {
+    let base = this.#db.selectFrom("results").selectAll().where("session_id", "=", id);
+    if (opts.agent !== undefined) base = base.where("agent", "=", opts.agent);
+    if (opts.key !== undefined) base = base.where("key", "=", opts.key);
+    const ranked = base.select((eb) =>
+      eb.fn.agg<number>("row_number").over((ob) => ob.partitionBy(["agent", "key"]).orderBy("seq", "desc"))
+        .as("rank")
+    );
+    let qb = opts.latest
+      ? this.#db.selectFrom(ranked.as("r")).selectAll().where("rank", "=", 1)
+      : this.#db.selectFrom(base.as("r")).selectAll();
+    if (opts.after !== undefined) qb = qb.where("seq", ">", opts.after);
+    const rows = await qb.orderBy("seq").limit(limitOf(opts.limit, 1000, 100_000)).execute();
+    return rows.map(resultFromRow);
+  }
+
+  async checkpoints(id: string): Promise<Checkpoint[]> {
+    const rows = await this.#db.selectFrom("checkpoints").selectAll()
+      .where("session_id", "=", id).orderBy("seq", "desc").execute();
+    return rows.map(checkpointFromRow);
+  }
+
+  async checkpoint(id: string, checkpointId: string): Promise<Checkpoint | undefined> {
+    const row = await this.#db.selectFrom("checkpoints").selectAll()
+      .where("session_id", "=", id).where("id", "=", checkpointId)
+      .orderBy("seq", "desc").limit(1).executeTakeFirst();
+    return row && checkpointFromRow(row);
+  }
+
+  async expiredCandidates(now: string, limit: number): Promise<string[]> {
+    const rows = await this.#db.selectFrom("sessions").select("id")
+      .where("status", "in", ["active", "paused"]).where("expires_at", "<", now)
+      .orderBy("expires_at").orderBy("id").limit(limitOf(limit, limit, 100_000)).execute();
+    return rows.map((r) => r.id);
+  }
+
+  async cleanupCandidates(rules: RetentionRules): Promise<string[]> {
+    const now = Date.parse(rules.now);
+    const days = rules.olderThanDays ?? 30;
+    const keep = rules.keepCompleted ?? 10;
+    if (Number.isNaN(now) || !(days >= 0) || !Number.isInteger(keep) || keep < 0) {
+      throw new ValidationError("Invalid retention rules", rules);
+    }
+    const cutoff = new Date(now - days * DAY_MS).toISOString();
+    const rows = await this.#db.selectFrom("sessions").select("id")
+      .where((eb) => {
+        const old = eb.and([
+          eb("status", "in", ["completed", "failed", "expired"]),
+          eb("updated_at", "<", cutoff),
+        ]);
+        return rules.failed ? eb.or([old, eb("status", "=", "failed")]) : old;
+      })
+      .where("id", "not in", (eb) =>
+        eb.selectFrom("sessions").select("id").where("status", "=", "completed")
+          .orderBy("updated_at", "desc").orderBy("id", "desc").limit(keep))
+      .orderBy("updated_at").orderBy("id").execute();
+    return rows.map((r) => r.id);
+  }
+
+  deleteSession(id: string): Promise<string[]> {
+    return this.#db.transaction().execute(async (trx) => {
+      const blobs = await trx.selectFrom("results").select("blob").distinct()
+        .where("session_id", "=", id).where("blob", "is not", null).orderBy("blob").execute();
+      for (const table of ["events", "messages", "results", "checkpoints", "session_tags", "session_agents"] as const) {
+        await trx.deleteFrom(table).where("session_id", "=", id).execute();
+      }
+      await trx.deleteFrom("sessions").where("id", "=", id).execute();
+      return blobs.flatMap((r) => (r.blob === null ? [] : [r.blob]));
+    });
+  }
+
+  async countSessions(): Promise<Record<string, number>> {
+    const rows = await this.#db.selectFrom("sessions")
+      .select((eb) => ["status", eb.fn.countAll().as("n")]).groupBy("status").execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db);
+  }
+
+  close(): Promise<void> {
+    return this.#db.destroy();
+  }
+}

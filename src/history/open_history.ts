@@ -1,0 +1,60 @@
+/**
+ * The one place that picks the history engine: PostgreSQL for a
+ * `postgres://` URL, SQLite otherwise.
+ *
+ * @module
+ */
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { HistoryDatabase } from "./history_database.ts";
+import { KyselyHistoryStore } from "./kysely_history.ts";
+import { openSqliteDialect } from "./sqlite_dialect.ts";
+
+/** Options of {@linkcode openHistory}. */
+export interface OpenHistoryOptions {
+  /** A `postgres://` or `postgresql://` URL selects PostgreSQL; anything else is ignored. */
+  url?: string;
+  /** The SQLite file when `url` is not PostgreSQL. Default `:memory:`. */
+  path?: string;
+  /** Checkpoints kept per session, besides the newest final one. Default 10. */
+  keepCheckpoints?: number;
+}
+
+/** Whether `url` names a PostgreSQL database. */
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
+}
+
+/**
+ * Opens the history store and brings its schema up to date.
+ *
+ * @example
+ * ```ts
+ * const history = await openHistory({ url: Deno.env.get("DATABASE_URL"), path: ":memory:" });
+ * await history.ping();
+ * await history.close();
+ * ```
+ */
+export async function openHistory(options: OpenHistoryOptions = {}): Promise<KyselyHistoryStore> {
+  const { url, keepCheckpoints } = options;
+  const store = isPostgresUrl(url)
+    ? new KyselyHistoryStore({
+      db: new Kysely<HistoryDatabase>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }),
+      }),
+      dialect: "postgres",
+      keepCheckpoints,
+    })
+    : new KyselyHistoryStore({
+      db: new Kysely<HistoryDatabase>({ dialect: openSqliteDialect({ path: options.path }) }),
+      dialect: "sqlite",
+      keepCheckpoints,
+    });
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}

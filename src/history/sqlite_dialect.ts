@@ -1,0 +1,84 @@
+/**
+ * Kysely's `SqliteDialect` over Deno's built-in `node:sqlite` (`DatabaseSync`),
+ * through a thin adapter to the statement shape Kysely expects.
+ *
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from "kysely";
+
+/** Options of {@linkcode openSqliteDialect}. */
+export interface SqliteDialectOptions {
+  /** A file path, or `:memory:`. Default `:memory:`. */
+  path?: string;
+  /** How long a writer waits for a lock, in milliseconds. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/** A value `node:sqlite` binds: booleans become 0 or 1, undefined becomes null. */
+type Bindable = null | number | bigint | string | Uint8Array;
+
+function bindable(value: unknown): Bindable {
+  if (value === undefined) return null;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return value as Bindable;
+}
+
+class NodeSqliteStatement implements SqliteStatement {
+  readonly #stmt: StatementSync;
+  readonly reader: boolean;
+
+  constructor(stmt: StatementSync) {
+    this.#stmt = stmt;
+    this.reader = stmt.columns().length > 0;
+  }
+
+  all(parameters: ReadonlyArray<unknown>): unknown[] {
+    return this.#stmt.all(...parameters.map(bindable));
+  }
+
+  run(parameters: ReadonlyArray<unknown>): { changes: number | bigint; lastInsertRowid: number | bigint } {
+    const { changes, lastInsertRowid } = this.#stmt.run(...parameters.map(bindable));
+    return { changes, lastInsertRowid };
+  }
+
+  iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
+    return this.#stmt.iterate(...parameters.map(bindable));
+  }
+}
+
+class NodeSqliteDatabase implements SqliteDatabase {
+  readonly #db: DatabaseSync;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  prepare(sql: string): SqliteStatement {
+    return new NodeSqliteStatement(this.#db.prepare(sql));
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
+
+/**
+ * Opens a SQLite database with WAL, `busy_timeout`, `synchronous=NORMAL` and
+ * foreign keys on, and returns a Kysely dialect over it.
+ *
+ * @example
+ * ```ts
+ * import { Kysely } from "kysely";
+ * const db = new Kysely<Record<string, never>>({ dialect: openSqliteDialect({ path: ":memory:" }) });
+ * await db.destroy();
+ * ```
+ */
+export function openSqliteDialect(options: SqliteDialectOptions = {}): SqliteDialect {
+  const db = new DatabaseSync(options.path ?? ":memory:");
+  db.exec(`PRAGMA journal_mode = WAL`);
+  db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  db.exec(`PRAGMA synchronous = NORMAL`);
+  db.exec(`PRAGMA foreign_keys = ON`);
+  return new SqliteDialect({ database: new NodeSqliteDatabase(db) });
+}

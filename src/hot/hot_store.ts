@@ -1,0 +1,181 @@
+/**
+ * The hot tier: a session's live state in Deno KV.
+ *
+ * Layout, per session id:
+ * - `["s", id, "h"]` the head: everything but state, plus where the state lives;
+ * - `["s", id, "c", i]` snapshot chunks: the state's JSON as UTF-8, 60,000 bytes a key;
+ * - `["s", id, "l", seq]` the log: JSON Patch ops committed since the snapshot;
+ * - `["s", id, "k", slot]` remembered command ids, slot = n mod 1,000;
+ * - `["o", id, seq]` outbox entries: committed events waiting for the drainer.
+ *
+ * A commit writes the head and appends to the log, so its cost does not grow
+ * with the state; a snapshot is written every so often and folds the log.
+ * Values over one KV value go to the blob store first and leave a reference.
+ *
+ * @module
+ */
+import jsonpatch, { type Operation } from "fast-json-patch";
+import type { BlobStore } from "../blobs/blob_store.ts";
+import type { SessionRecord } from "../history/history_store.ts";
+import type { Session, SessionEvent } from "../session.ts";
+
+/** The head key's value: the session without state, plus the state's layout. */
+export interface Head extends Omit<Session, "state" | "report"> {
+  /** Seq at which the snapshot was taken, its chunk count and byte size, and when it was written. */
+  snap: { seq: number; chunks: number; bytes: number; at: number };
+  /** First seq of each log entry written since the snapshot. */
+  logs: number[];
+  /** Bytes of the log entries since the snapshot. */
+  logBytes: number;
+  /** How many command ids were ever remembered; the next goes to slot `cmds % 1000`. */
+  cmds: number;
+}
+
+/** A session loaded from KV. */
+export interface HotSession {
+  head: Head;
+  state: Record<string, unknown>;
+  versionstamp: string;
+}
+
+/** A remembered command id and its first result. */
+export interface CommandRecord {
+  id: string;
+  slot: number;
+  version: number;
+  result: unknown;
+}
+
+/** One outbox entry: events and, on a unit's last entry, the session's index row. */
+export interface OutboxEntry {
+  events: SessionEvent[];
+  session?: SessionRecord;
+}
+
+/** How many command ids each session remembers. */
+export const COMMAND_MEMORY = 1000;
+/** Payload bytes per KV value, below KV's 65,536 with room for framing. */
+export const VALUE_BYTES = 60_000;
+
+/** KV keys of the hot tier. */
+export const keys = {
+  head: (id: string): Deno.KvKey => ["s", id, "h"],
+  chunk: (id: string, i: number): Deno.KvKey => ["s", id, "c", i],
+  chunks: (id: string): Deno.KvKey => ["s", id, "c"],
+  log: (id: string, seq: number): Deno.KvKey => ["s", id, "l", seq],
+  logs: (id: string): Deno.KvKey => ["s", id, "l"],
+  command: (id: string, slot: number): Deno.KvKey => ["s", id, "k", slot],
+  commands: (id: string): Deno.KvKey => ["s", id, "k"],
+  session: (id: string): Deno.KvKey => ["s", id],
+  outbox: (id: string, seq: number): Deno.KvKey => ["o", id, seq],
+  outboxAll: ["o"] as Deno.KvKey,
+};
+
+type Stored = Uint8Array | { blob: string };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Reads and encodes the hot tier. Stateless apart from its stores. */
+export class HotStore {
+  readonly kv: Deno.Kv;
+  readonly blobs: BlobStore;
+
+  constructor(kv: Deno.Kv, blobs: BlobStore) {
+    this.kv = kv;
+    this.blobs = blobs;
+  }
+
+  /** Loads a session: head, snapshot and log. Undefined when KV has no head. */
+  async load(id: string): Promise<HotSession | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const head = await this.kv.get<Head>(keys.head(id));
+      if (head.value === null) return undefined;
+      const [chunks, logs] = await Promise.all([
+        this.#list(keys.chunks(id)),
+        this.#list(keys.logs(id)),
+      ]);
+      const again = await this.kv.get<Head>(keys.head(id));
+      if (again.versionstamp !== head.versionstamp) continue; // a writer raced us: read again
+      const h = head.value;
+      const bytes = concat(chunks.slice(0, h.snap.chunks).map((e) => e.value as Uint8Array));
+      let state = JSON.parse(decoder.decode(bytes)) as Record<string, unknown>;
+      for (const entry of logs) {
+        const seq = entry.key[3] as number;
+        if (!h.logs.includes(seq)) continue;
+        const ops = await this.decode<[number, Operation[]][]>(entry.value as Stored);
+        for (const [, batch] of ops) state = jsonpatch.applyPatch(state, batch, false, true).newDocument;
+      }
+      return { head: h, state, versionstamp: head.versionstamp! };
+    }
+    throw new Error(`Session '${id}' changed during five reads in a row`);
+  }
+
+  /** The remembered command ids of a session. */
+  async loadCommands(id: string): Promise<Map<string, CommandRecord>> {
+    const out = new Map<string, CommandRecord>();
+    for (const e of await this.#list(keys.commands(id))) {
+      const rec = await this.decode<CommandRecord>(e.value as Stored);
+      out.set(rec.id, rec);
+    }
+    return out;
+  }
+
+  /** Encodes a JSON value for one KV value, spilling it to the blob store when too large. */
+  async encode(value: unknown, blobKey: () => string): Promise<Stored> {
+    const bytes = encoder.encode(JSON.stringify(value));
+    if (bytes.byteLength <= VALUE_BYTES) return bytes;
+    const key = blobKey();
+    await this.blobs.put(key, bytes);
+    return { blob: key };
+  }
+
+  /** Decodes what {@linkcode encode} wrote. */
+  async decode<T>(stored: Stored): Promise<T> {
+    if (stored instanceof Uint8Array) return JSON.parse(decoder.decode(stored));
+    const bytes = await this.blobs.get(stored.blob);
+    if (!bytes) throw new Error(`Blob '${stored.blob}' is missing`);
+    return JSON.parse(decoder.decode(bytes));
+  }
+
+  /** Keys of every hot key of a session, for deletion. */
+  async sessionKeys(id: string): Promise<Deno.KvKey[]> {
+    const out: Deno.KvKey[] = [];
+    for await (const e of this.kv.list({ prefix: keys.session(id) })) out.push(e.key);
+    for await (const e of this.kv.list({ prefix: ["o", id] })) out.push(e.key);
+    return out;
+  }
+
+  async #list(prefix: Deno.KvKey): Promise<Deno.KvEntry<unknown>[]> {
+    const out: Deno.KvEntry<unknown>[] = [];
+    for await (const e of this.kv.list({ prefix })) out.push(e);
+    return out;
+  }
+}
+
+/** Splits UTF-8 bytes into KV-sized chunks. */
+export function chunk(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < bytes.byteLength; i += VALUE_BYTES) {
+    out.push(bytes.subarray(i, i + VALUE_BYTES));
+  }
+  return out.length === 0 ? [new Uint8Array(0)] : out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
+/** Estimated bytes of one stored value, for the atomic size budget. */
+export function storedBytes(value: Stored | Head): number {
+  if (value instanceof Uint8Array) return value.byteLength + 64;
+  return JSON.stringify(value).length * 2 + 64;
+}
+
+export { decoder as utf8Decoder, encoder as utf8Encoder };

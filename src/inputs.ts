@@ -1,0 +1,105 @@
+/**
+ * zod schemas for everything that enters from outside: library calls, route
+ * bodies and WebSocket frames share them. Inputs are `.strict()`; defaults
+ * live here.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Operation } from "fast-json-patch";
+import { ValidationError } from "./errors.ts";
+import { LIMITS, sessionId, STATUSES } from "./session.ts";
+
+const jsonObject = z.record(z.string(), z.unknown());
+const duration = z.union([z.number().positive().finite(), z.string().max(32)]);
+const agentName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,128}$/, "Agent names are 1-128 of [A-Za-z0-9_.:@-]");
+
+/** `POST /v1/sessions`. */
+export const createInput = z.object({
+  kind: z.string().min(1).max(64).optional(),
+  id: sessionId.optional(),
+  name: z.string().max(256).optional(),
+  state: jsonObject.optional(),
+  tags: z.array(z.string().min(1).max(64)).max(LIMITS.tags).optional(),
+  meta: jsonObject.optional(),
+  phase: z.string().min(1).max(128).optional(),
+  ttl: z.object({ active: duration.optional(), paused: duration.optional() }).strict().optional(),
+}).strict();
+/** Options of `create`. */
+export type CreateInput = z.infer<typeof createInput>;
+
+/** `PUT …/agents/:agent` and the `agent` frame. */
+export const agentInput = z.object({
+  status: z.string().min(1).max(64),
+  progress: z.number().min(0).max(1).optional(),
+  task: z.string().max(4096).optional(),
+  error: z.string().max(4096).optional(),
+}).strict();
+/** An agent's update. */
+export type AgentInput = z.infer<typeof agentInput>;
+
+/** `POST …/messages` and the `message` frame. */
+export const messageInput = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional(),
+  role: z.string().min(1).max(64),
+  content: z.string(),
+  meta: jsonObject.optional(),
+}).strict();
+/** A message to append. */
+export type MessageInput = z.infer<typeof messageInput>;
+
+/** `POST …/results` and the `result` frame. */
+export const resultInput = z.object({
+  agent: agentName.optional(),
+  key: z.string().min(1).max(256),
+  data: z.unknown(),
+  partial: z.boolean().optional(),
+}).strict();
+/** An agent result. */
+export type ResultInput = z.infer<typeof resultInput>;
+
+const pointer = z.string().max(4096).refine((p) => p === "" || p.startsWith("/"), {
+  message: "A JSON pointer is empty or starts with /",
+});
+
+/** One RFC 6902 operation. */
+export const patchOp = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("add"), path: pointer, value: z.unknown() }).strict(),
+  z.object({ op: z.literal("replace"), path: pointer, value: z.unknown() }).strict(),
+  z.object({ op: z.literal("test"), path: pointer, value: z.unknown() }).strict(),
+  z.object({ op: z.literal("remove"), path: pointer }).strict(),
+  z.object({ op: z.literal("move"), path: pointer, from: pointer }).strict(),
+  z.object({ op: z.literal("copy"), path: pointer, from: pointer }).strict(),
+]);
+
+/** A JSON Patch document: 1 to 10,000 operations. */
+export const patchOps = z.array(patchOp).min(1).max(10_000).transform((ops) => {
+  for (const op of ops) {
+    if ((op.op === "add" || op.op === "replace" || op.op === "test") && op.value === undefined) {
+      throw new ValidationError(`Op '${op.op}' at '${op.path}' needs a value`);
+    }
+  }
+  return ops as Operation[];
+});
+
+/** `GET /v1/sessions` query. */
+export const listInput = z.object({
+  status: z.enum(STATUSES as [string, ...string[]]).optional(),
+  kind: z.string().max(64).optional(),
+  tag: z.string().max(64).optional(),
+  agent: z.string().max(128).optional(),
+  q: z.string().max(512).optional(),
+  createdAfter: z.iso.datetime().optional(),
+  createdBefore: z.iso.datetime().optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  cursor: z.string().max(512).optional(),
+}).strict();
+
+/** Parses `value` with `schema`, throwing a 400 that carries zod's issues. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ValidationError(`Invalid ${what}`, r.error.issues);
+  return r.data;
+}
+
+export { agentName };

@@ -1,0 +1,123 @@
+/**
+ * Session kinds: a zod state schema, typed actions with zod-checked
+ * arguments, and TTLs. `defaultKind` has free-form state so the server is
+ * useful without any code.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { type Duration, parseDuration } from "./duration.ts";
+import { ValidationError } from "./errors.ts";
+import type { AgentState, Session, Ttl } from "./session.ts";
+
+/** What an action sees inside the actor's turn. */
+export interface ActionContext<S> {
+  /** A draft of the state: mutate it; it is committed after `run` returns. */
+  readonly state: S;
+  /** The session as it was before this command (without state). */
+  readonly session: Readonly<Omit<Session, "state">>;
+  /** The agent that sent the command, when known. */
+  readonly agent?: string;
+  /** The injected clock's time, epoch milliseconds. */
+  readonly now: number;
+  /** Adds an event to the same commit, after the action's own event. */
+  emit(type: string, data?: unknown): void;
+  /** Sets the session's free-form phase (`planning`, `executing`, …). */
+  setPhase(phase: string): void;
+}
+
+/** One action: zod-checked arguments and a synchronous `run`. */
+export interface ActionDef<S, A extends z.ZodType = z.ZodType, R = unknown> {
+  args: A;
+  /** Runs inside the actor's turn; must not be async. Its return value must be JSON. */
+  run(ctx: ActionContext<S>, args: z.output<A>): R;
+}
+
+/** The definition handed to {@linkcode defineSession}. */
+export interface SessionKindDef<
+  S extends z.ZodType<Record<string, unknown>>,
+  Acts extends Record<string, ActionDef<z.output<S>>>,
+> {
+  /** The kind's name, used in `POST /v1/sessions {kind}`. */
+  kind: string;
+  /** The state schema; defaults in it apply at creation. */
+  state: S;
+  /** TTLs; defaults `{ active: "24h", paused: "7d" }`. */
+  ttl?: { active?: Duration; paused?: Duration };
+  /** The commands this kind understands. */
+  actions?: Acts;
+  /** Overrides the overall progress, which is otherwise the mean of the agents' progress. */
+  progress?(state: z.output<S>, agents: Record<string, AgentState>): number;
+}
+
+/** A registered session kind. `Acts` carries the action types for typed clients. */
+export interface SessionKind<
+  S = Record<string, unknown>,
+  Acts extends Record<string, ActionDef<S>> = Record<string, ActionDef<S>>,
+> {
+  readonly kind: string;
+  readonly state: z.ZodType<S>;
+  readonly ttl: Ttl;
+  readonly actions: Acts;
+  readonly progress?: (state: S, agents: Record<string, AgentState>) => number;
+  /** True for the generic kind: any JSON object is a valid state, so per-command validation is skipped. */
+  readonly freeForm: boolean;
+}
+
+/** Argument types of a kind's actions, for typed clients. */
+export type ActionArgs<K> = K extends SessionKind<infer _S, infer Acts>
+  ? { [N in keyof Acts]: z.input<Acts[N]["args"]> }
+  : never;
+
+/** Default TTLs of SPEC §1. */
+export const DEFAULT_TTL: Ttl = { active: 24 * 3_600_000, paused: 7 * 24 * 3_600_000 };
+
+const KIND_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Defines a session kind.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { defineSession } from "./kind.ts";
+ * const chat = defineSession({
+ *   kind: "chat",
+ *   state: z.object({ turns: z.number().default(0) }),
+ *   actions: {
+ *     turn: { args: z.object({}), run(ctx) { ctx.state.turns++; return ctx.state.turns; } },
+ *   },
+ * });
+ * ```
+ */
+export function defineSession<
+  S extends z.ZodType<Record<string, unknown>>,
+  Acts extends Record<string, ActionDef<z.output<S>>> = Record<never, never>,
+>(def: SessionKindDef<S, Acts>): SessionKind<z.output<S>, Acts> {
+  if (!KIND_NAME.test(def.kind)) {
+    throw new ValidationError(`Invalid kind name '${def.kind}'`);
+  }
+  for (const name of Object.keys(def.actions ?? {})) {
+    if (!KIND_NAME.test(name)) throw new ValidationError(`Invalid action name '${name}'`);
+  }
+  return {
+    kind: def.kind,
+    state: def.state as unknown as z.ZodType<z.output<S>>,
+    ttl: {
+      active: def.ttl?.active ? parseDuration(def.ttl.active) : DEFAULT_TTL.active,
+      paused: def.ttl?.paused ? parseDuration(def.ttl.paused) : DEFAULT_TTL.paused,
+    },
+    actions: (def.actions ?? {}) as Acts,
+    progress: def.progress,
+    freeForm: false,
+  };
+}
+
+/** The generic kind: free-form JSON object state, no actions; change it with JSON Patch. */
+export const defaultKind: SessionKind = {
+  kind: "default",
+  state: z.record(z.string(), z.unknown()),
+  ttl: DEFAULT_TTL,
+  actions: {},
+  freeForm: true,
+};

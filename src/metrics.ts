@@ -1,0 +1,80 @@
+/**
+ * Counters and histograms for `GET /metrics`, rendered as Prometheus text.
+ *
+ * @module
+ */
+import type { CommitObserver } from "../actors/group_commit.ts";
+
+const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 100];
+
+class Histogram {
+  readonly buckets: number[];
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+  constructor(buckets: number[]) {
+    this.buckets = buckets;
+    this.counts = buckets.map(() => 0);
+  }
+  observe(v: number): void {
+    this.sum += v;
+    this.count++;
+    for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]) this.counts[i]++;
+  }
+  render(name: string, help: string): string {
+    const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+    this.buckets.forEach((b, i) => lines.push(`${name}_bucket{le="${b}"} ${this.counts[i]}`));
+    lines.push(`${name}_bucket{le="+Inf"} ${this.count}`, `${name}_sum ${this.sum}`);
+    lines.push(`${name}_count ${this.count}`);
+    return lines.join("\n");
+  }
+}
+
+/** The runtime's metrics. */
+export class Metrics implements CommitObserver {
+  commits = 0;
+  commitMutations = 0;
+  drainErrors = 0;
+  wsConnections = 0;
+  wsMessages = 0;
+  readonly commitLatency = new Histogram(LATENCY_BUCKETS);
+  readonly batchSize = new Histogram(BATCH_BUCKETS);
+  /** Live values, read at render time. */
+  gauges: () => Record<string, number> = () => ({});
+
+  committed(units: number, mutations: number, ms: number): void {
+    this.commits++;
+    this.commitMutations += mutations;
+    this.commitLatency.observe(ms);
+    this.batchSize.observe(units);
+  }
+
+  /** Prometheus text exposition. */
+  render(): string {
+    const g = this.gauges();
+    const out = [
+      counter("denizen_commits_total", "KV atomic commits", this.commits),
+      counter("denizen_commit_mutations_total", "KV mutations committed", this.commitMutations),
+      counter("denizen_drain_errors_total", "Failed outbox drain passes", this.drainErrors),
+      counter("denizen_ws_messages_total", "WebSocket frames received", this.wsMessages),
+      gauge("denizen_ws_connections", "Open WebSocket connections", this.wsConnections),
+      this.commitLatency.render("denizen_commit_latency_ms", "KV commit latency in ms"),
+      this.batchSize.render("denizen_group_commit_sessions", "Sessions per group commit"),
+    ];
+    for (const [k, v] of Object.entries(g)) out.push(gauge(`denizen_${snake(k)}`, k, v));
+    return out.join("\n") + "\n";
+  }
+}
+
+function counter(name: string, help: string, v: number): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name} ${v}`;
+}
+
+function gauge(name: string, help: string, v: number): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${v}`;
+}
+
+function snake(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+}

@@ -1,0 +1,79 @@
+/**
+ * The one factory that picks the stores of SPEC §8: memory for tests, files
+ * under `./data/` by default, PostgreSQL when `DATABASE_URL` is set.
+ *
+ * @module
+ */
+import type { BlobStore } from "./blobs/blob_store.ts";
+import { FileBlobStore } from "./blobs/file_blob_store.ts";
+import { MemoryBlobStore } from "./blobs/memory_blob_store.ts";
+import type { HistoryStore } from "./history/history_store.ts";
+import { isPostgresUrl, openHistory } from "./history/open_history.ts";
+
+/** Where a runtime keeps its data. */
+export interface StoreOptions {
+  /** Everything in memory: `Deno.openKv(":memory:")`, SQLite `:memory:`, blobs in a Map. */
+  memory?: boolean;
+  /** Data directory for the KV file, the SQLite file, blobs and archives. Default `./data`. */
+  dataDir?: string;
+  /** A `postgres://` URL puts history and blobs in PostgreSQL. */
+  databaseUrl?: string;
+  /** An open KV to use instead (shared between runtimes, or wrapped by tests). Not closed by the runtime. */
+  kv?: Deno.Kv;
+  /** Checkpoints kept per session. Default 10. */
+  keepCheckpoints?: number;
+}
+
+/** The opened stores and a description of where they live. */
+export interface Stores {
+  kv: Deno.Kv;
+  ownsKv: boolean;
+  history: HistoryStore;
+  blobs: BlobStore;
+  /** Where archives are written; undefined in memory mode (a temp dir is made on demand). */
+  archiveDir?: string;
+  /** Human-readable locations, printed by `deno task serve`. */
+  where: { kv: string; history: string; blobs: string };
+}
+
+/** Opens the stores described by `opts`. */
+export async function openStores(opts: StoreOptions): Promise<Stores> {
+  const dir = opts.dataDir ?? "./data";
+  if (!opts.memory && !opts.kv) await Deno.mkdir(dir, { recursive: true });
+  const kvPath = opts.memory ? ":memory:" : `${dir}/kv.sqlite3`;
+  const kv = opts.kv ?? await Deno.openKv(kvPath);
+  const pg = isPostgresUrl(opts.databaseUrl);
+  const historyPath = opts.memory ? ":memory:" : `${dir}/history.sqlite3`;
+  let history;
+  try {
+    history = await openHistory({
+      url: pg ? opts.databaseUrl : undefined,
+      path: historyPath,
+      keepCheckpoints: opts.keepCheckpoints,
+    });
+  } catch (error) {
+    if (!opts.kv) kv.close();
+    throw error;
+  }
+  const blobs: BlobStore = pg
+    ? history.blobStore()
+    : opts.memory
+    ? new MemoryBlobStore()
+    : new FileBlobStore(`${dir}/blobs`);
+  return {
+    kv,
+    ownsKv: !opts.kv,
+    history,
+    blobs,
+    archiveDir: opts.memory ? undefined : `${dir}/archives`,
+    where: {
+      kv: opts.kv ? "(provided)" : kvPath,
+      history: pg ? redact(opts.databaseUrl!) : historyPath,
+      blobs: pg ? "PostgreSQL table blobs" : opts.memory ? "memory" : `${dir}/blobs`,
+    },
+  };
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}

@@ -1,0 +1,516 @@
+/**
+ * The runtime: wires the stores, the actors, the drainer and the sweeper,
+ * and offers every operation of the HTTP API as a typed method. Data flows
+ * one way: method → registry → actor turn → KV commit (with outbox) → ack
+ * and broadcast → drainer → SQL history.
+ *
+ * @module
+ */
+import type { Operation } from "fast-json-patch";
+import type { Hono } from "hono";
+import { GroupCommitter } from "../actors/group_commit.ts";
+import { ActorRegistry } from "../actors/registry.ts";
+import type { Ack, Command, Listener } from "../actors/session_actor.ts";
+import { type Clock, iso, systemClock } from "./clock.ts";
+import {
+  actionCommand,
+  agentCommand,
+  checkpointCommand,
+  createCommand,
+  lifecycleCommand,
+  messageCommand,
+  patchCommand,
+  restoreCommand,
+  resultCommand,
+} from "./commands.ts";
+import { OutboxDrainer } from "./drainer.ts";
+import { parseDuration } from "./duration.ts";
+import {
+  NotFoundError,
+  SessionNotFoundError,
+  TransitionError,
+  ValidationError,
+} from "./errors.ts";
+import type {
+  Checkpoint,
+  HistoryStore,
+  ListPage,
+  ListQuery,
+  Message,
+  ResultRow,
+  RetentionRules,
+} from "./history/history_store.ts";
+import { HotStore, keys } from "./hot/hot_store.ts";
+import { type IdGenerator, ulidGenerator } from "./ids.ts";
+import {
+  type AgentInput,
+  agentInput,
+  type CreateInput,
+  createInput,
+  type MessageInput,
+  messageInput,
+  parse,
+  patchOps,
+  type ResultInput,
+  resultInput,
+} from "./inputs.ts";
+import { defaultKind, type SessionKind } from "./kind.ts";
+import { Metrics } from "./metrics.ts";
+import { openStores, type StoreOptions, type Stores } from "./open_stores.ts";
+import {
+  assertId,
+  assertSize,
+  LIMITS,
+  type Origin,
+  type Session,
+  type SessionEvent,
+  TERMINAL,
+  utf8Length,
+} from "./session.ts";
+
+/** Options of {@linkcode createRuntime}. */
+export interface RuntimeOptions extends StoreOptions {
+  /** Session kinds besides `default`. */
+  // deno-lint-ignore no-explicit-any -- a kind of any state and actions
+  kinds?: SessionKind<any, any>[];
+  /** Injected time. Default the wall clock. */
+  clock?: Clock;
+  /** Injected id generator. Default ULID-like over `clock`. */
+  ids?: IdGenerator;
+  /** Idle time before an actor is passivated. Default 5 minutes. */
+  idleMs?: number;
+  /** Most live actors. Default 10,000. */
+  maxActors?: number;
+  /** Group commit across commands and sessions. Default true; false is the benchmark's baseline. */
+  groupCommit?: boolean;
+  /** How often the sweeper and passivation run, in ms; 0 turns them off. Default 30 s. */
+  tickMs?: number;
+  /** Extra KV `expireIn` beyond the TTL. Default 1 day. */
+  graceMs?: number;
+  /** Log entries between snapshots. Default 64. */
+  snapshotEvery?: number;
+  /** Most commands per batch. Default 256. */
+  batchMax?: number;
+}
+
+/** A running Denizen. Create with {@linkcode createRuntime}. */
+export class Runtime {
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly kinds: ReadonlyMap<string, SessionKind>;
+  readonly history: HistoryStore;
+  readonly metrics: Metrics;
+  readonly stores: Stores;
+  readonly #registry: ActorRegistry;
+  readonly #drainer: OutboxDrainer;
+  readonly #hot: HotStore;
+  readonly #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  constructor(stores: Stores, opts: RuntimeOptions) {
+    this.stores = stores;
+    this.clock = opts.clock ?? systemClock;
+    this.ids = opts.ids ?? ulidGenerator(this.clock);
+    const kinds = new Map<string, SessionKind>([["default", defaultKind]]);
+    for (const k of opts.kinds ?? []) kinds.set(k.kind, k as SessionKind);
+    this.kinds = kinds;
+    this.history = stores.history;
+    this.metrics = new Metrics();
+    this.#hot = new HotStore(stores.kv, stores.blobs);
+    this.#drainer = new OutboxDrainer({
+      hot: this.#hot,
+      history: stores.history,
+      retire: (id, version) => this.#retire(id, version),
+      onError: (e) => this.metrics.drainErrors++ && console.error("drain failed:", e),
+    });
+    const committer = new GroupCommitter(stores.kv, {
+      observer: this.metrics,
+      grouped: opts.groupCommit ?? true,
+    });
+    this.#registry = new ActorRegistry({
+      hot: this.#hot,
+      committer,
+      clock: this.clock,
+      kinds,
+      batchMax: opts.batchMax ?? 256,
+      graceMs: opts.graceMs ?? 86_400_000,
+      snapshotEvery: opts.snapshotEvery ?? 64,
+      committed: (_id, events) => this.#drainer.notify(events.length),
+    }, { idleMs: opts.idleMs, maxActors: opts.maxActors });
+    this.metrics.gauges = () => ({
+      actors: this.#registry.size,
+      outboxPending: this.#drainer.pending,
+      outboxLagMs: this.#drainer.lagMs(),
+    });
+    const tick = opts.tickMs ?? 30_000;
+    if (tick > 0) {
+      const timer = setInterval(() => void this.tick().catch(() => {}), tick);
+      Deno.unrefTimer(timer);
+      this.#timer = timer;
+    }
+  }
+
+  /** The Hono app with every route; set by `createRuntime`. */
+  app!: Hono;
+
+  /** Live actors in memory. */
+  get liveActors(): number {
+    return this.#registry.size;
+  }
+
+  /** Creates a session of `kind`. */
+  async create(kind = "default", input: Omit<CreateInput, "kind"> = {}): Promise<Session> {
+    const opts = parse(createInput, { ...input, kind }, "session");
+    return await this.#create(opts);
+  }
+
+  async #create(opts: CreateInput, origin?: Origin): Promise<Session> {
+    const kind = this.kinds.get(opts.kind ?? "default");
+    if (!kind) throw new NotFoundError(`Kind '${opts.kind}' not found`);
+    const id = opts.id ?? this.ids();
+    if (await this.history.getSession(id)) {
+      throw new TransitionError(`Session '${id}' already exists`, { id });
+    }
+    const ttl = {
+      active: opts.ttl?.active !== undefined ? parseDuration(opts.ttl.active) : kind.ttl.active,
+      paused: opts.ttl?.paused !== undefined ? parseDuration(opts.ttl.paused) : kind.ttl.paused,
+    };
+    await this.#submit(id, createCommand({ ...opts, id }, kind, ttl, origin));
+    return await this.get(id);
+  }
+
+  /** The session, hot or cold. A session past `expiresAt` reads as expired. */
+  async get(id: string): Promise<Session> {
+    assertId(id);
+    const actor = this.#registry.get(id);
+    const s = await actor.read();
+    if (s) {
+      if (!TERMINAL.has(s.status) && this.clock.now() > Date.parse(s.expiresAt)) {
+        void this.#expire(id).catch(() => {});
+        return { ...s, status: "expired" };
+      }
+      return s;
+    }
+    this.#registry.drop(id);
+    const rec = await this.history.getSession(id);
+    if (!rec) throw new SessionNotFoundError(id);
+    return { ...rec, state: rec.state ?? {} };
+  }
+
+  /** Lists sessions from the SQL index, newest `updatedAt` first. */
+  async list(query: ListQuery = {}): Promise<ListPage> {
+    await this.#drainer.settle();
+    return await this.history.listSessions(query);
+  }
+
+  /** Full-text search over name, tags, meta and messages. */
+  search(q: string, query: Omit<ListQuery, "q"> = {}): Promise<ListPage> {
+    return this.list({ ...query, q });
+  }
+
+  /** Applies an RFC 6902 patch atomically. */
+  async patch(
+    id: string,
+    ops: Operation[],
+    opts: { ifVersion?: number; id?: string; agent?: string } = {},
+  ): Promise<{ version: number }> {
+    const valid = parse(patchOps, ops, "patch");
+    const ack = await this.#submit(id, patchCommand(valid, opts));
+    return { version: ack.version };
+  }
+
+  /** Runs a kind's action. */
+  async action(
+    id: string,
+    name: string,
+    args: unknown = {},
+    opts: { id?: string; agent?: string } = {},
+  ): Promise<{ version: number; result: unknown; duplicate?: boolean }> {
+    const ack = await this.#submit(id, actionCommand(name, args, opts));
+    return { version: ack.version, result: ack.result, ...(ack.duplicate ? { duplicate: true } : {}) };
+  }
+
+  /** active → paused, with a checkpoint. */
+  pause(id: string): Promise<Session> {
+    return this.#lifecycle(id, "pause", {});
+  }
+
+  /** paused → active. */
+  resume(id: string): Promise<Session> {
+    return this.#lifecycle(id, "resume", {});
+  }
+
+  /** active or paused → completed, with a final checkpoint; the session moves to SQL. */
+  complete(id: string, report?: unknown): Promise<Session> {
+    if (report !== undefined) assertSize("Report", utf8Length(JSON.stringify(report)), LIMITS.message);
+    return this.#lifecycle(id, "complete", { report });
+  }
+
+  /** active or paused → failed, with a final checkpoint. */
+  fail(id: string, error: string): Promise<Session> {
+    if (typeof error !== "string" || error.length === 0 || error.length > 4096) {
+      throw new ValidationError("Fail needs an error of 1 to 4096 characters");
+    }
+    return this.#lifecycle(id, "fail", { error });
+  }
+
+  async #lifecycle(
+    id: string,
+    t: "pause" | "resume" | "complete" | "fail",
+    opts: { report?: unknown; error?: string },
+  ): Promise<Session> {
+    await this.#submit(id, lifecycleCommand(t, { ...opts, cpId: this.ids() }));
+    return await this.get(id);
+  }
+
+  /** Marks an active or paused session expired if its `expiresAt` has passed. */
+  async #expire(id: string): Promise<void> {
+    await this.#submit(id, lifecycleCommand("expire", { cpId: this.ids() }));
+  }
+
+  /** Sets one agent's status and progress. */
+  async setAgent(id: string, agent: string, input: AgentInput, cmdId?: string): Promise<Session> {
+    await this.#submit(id, agentCommand(agent, parse(agentInput, input, "agent"), cmdId));
+    return await this.get(id);
+  }
+
+  /** Appends a message to the conversation. */
+  async addMessage(
+    id: string,
+    input: MessageInput,
+    opts: { cmdId?: string; agent?: string } = {},
+  ): Promise<{ version: number; id: string }> {
+    const m = parse(messageInput, input, "message");
+    const ack = await this.#submit(id, messageCommand({ ...m, id: m.id ?? this.ids() }, opts));
+    return { version: ack.version, id: ack.result.id };
+  }
+
+  /** Records an agent result; over 1 MiB it goes to the blob store (up to 64 MiB). */
+  async addResult(
+    id: string,
+    input: ResultInput,
+    opts: { cmdId?: string; agent?: string } = {},
+  ): Promise<{ version: number }> {
+    assertId(id);
+    const r = parse(resultInput, input, "result");
+    const json = JSON.stringify(r.data ?? null);
+    const bytes = utf8Length(json);
+    assertSize("Result", bytes, LIMITS.result);
+    let cmd;
+    if (bytes > LIMITS.resultInline) {
+      const blob = `${id}/r-${this.ids()}`;
+      await this.stores.blobs.put(blob, new TextEncoder().encode(json));
+      cmd = resultCommand({ ...r, data: undefined, blob, bytes }, opts);
+    } else {
+      cmd = resultCommand({ ...r, data: r.data ?? null, bytes }, opts);
+    }
+    const ack = await this.#submit(id, cmd);
+    return { version: ack.version };
+  }
+
+  /** Takes a checkpoint of the current state. */
+  async checkpoint(id: string, label?: string): Promise<{ version: number; checkpoint: string }> {
+    if (label !== undefined && (typeof label !== "string" || label.length > 128)) {
+      throw new ValidationError("A checkpoint label is a string of at most 128 characters");
+    }
+    const ack = await this.#submit(id, checkpointCommand(this.ids(), label));
+    return { version: ack.version, checkpoint: ack.result.checkpoint };
+  }
+
+  /** Checkpoints, newest first. */
+  async checkpoints(id: string): Promise<Checkpoint[]> {
+    await this.#exists(id);
+    return await this.history.checkpoints(id);
+  }
+
+  /** Replaces the state with a checkpoint's, as a new version with a `restored` event. */
+  async restore(id: string, checkpointId: string): Promise<Session> {
+    const cp = await this.#checkpoint(id, checkpointId);
+    await this.#submit(id, restoreCommand(cp));
+    return await this.get(id);
+  }
+
+  /** A new session from a checkpoint or from the current state; records its origin. */
+  async fork(id: string, opts: { checkpoint?: string; id?: string } = {}): Promise<Session> {
+    const source = await this.get(id);
+    let state = source.state;
+    let origin: Origin = { session: id, version: source.version };
+    if (opts.checkpoint !== undefined) {
+      const cp = await this.#checkpoint(id, opts.checkpoint);
+      state = cp.state;
+      origin = { session: id, version: cp.version, checkpoint: cp.id };
+    }
+    const input = parse(createInput, {
+      kind: source.kind,
+      id: opts.id,
+      name: source.name,
+      tags: source.tags,
+      meta: source.meta,
+      state,
+    }, "fork");
+    return await this.#create(input, origin);
+  }
+
+  async #checkpoint(id: string, checkpointId: string): Promise<Checkpoint> {
+    await this.#exists(id);
+    const cp = await this.history.checkpoint(id, checkpointId);
+    if (!cp) throw new NotFoundError(`Checkpoint '${checkpointId}' not found in session '${id}'`);
+    return cp;
+  }
+
+  /** Events with `seq > after`, ascending. */
+  async events(id: string, opts: { after?: number; limit?: number } = {}): Promise<SessionEvent[]> {
+    await this.#exists(id);
+    return await this.history.events(id, opts);
+  }
+
+  /** Messages, paged backwards with `before`. */
+  async messages(id: string, opts: { before?: number; limit?: number } = {}): Promise<Message[]> {
+    await this.#exists(id);
+    return await this.history.messages(id, opts);
+  }
+
+  /** The last `n` messages and how many were left out. */
+  async condensed(id: string, n: number): Promise<{ omitted: number; messages: Message[] }> {
+    await this.#exists(id);
+    const [messages, total] = await Promise.all([
+      this.history.messages(id, { limit: n }),
+      this.history.countMessages(id),
+    ]);
+    return { omitted: Math.max(0, total - messages.length), messages };
+  }
+
+  /** Agent results; `latest` keeps the newest per key. Blob results are read back. */
+  async results(
+    id: string,
+    opts: { agent?: string; key?: string; latest?: boolean; after?: number; limit?: number } = {},
+  ): Promise<ResultRow[]> {
+    await this.#exists(id);
+    const rows = await this.history.results(id, opts);
+    return await Promise.all(rows.map(async (r) => {
+      if (r.blob === undefined) return r;
+      const bytes = await this.stores.blobs.get(r.blob);
+      return bytes ? { ...r, data: JSON.parse(new TextDecoder().decode(bytes)) } : r;
+    }));
+  }
+
+  /** Subscribes to a session's committed events. */
+  async subscribe(id: string, listener: Listener): Promise<() => void> {
+    assertId(id);
+    await this.get(id);
+    return this.#registry.get(id).subscribe(listener);
+  }
+
+  /** Deletes a session everywhere: KV, SQL rows, blobs and archive file. */
+  async delete(id: string): Promise<void> {
+    assertId(id);
+    const session = await this.get(id);
+    const actor = this.#registry.get(id);
+    await actor.exclusive(async () => {
+      const all = await this.#hot.sessionKeys(id);
+      await this.#deleteKeys(id, all);
+      actor.markGone();
+    });
+    this.#registry.drop(id);
+    await this.#drainer.flush();
+    const blobKeys = await this.history.deleteSession(id);
+    await Promise.all(blobKeys.map((k) => this.stores.blobs.delete(k)));
+    await this.stores.blobs.deletePrefix(`${id}/`);
+    if (session.archive) await Deno.remove(session.archive).catch(() => {});
+  }
+
+  /** Applies the retention rules of seed 002; returns the deleted ids. */
+  async cleanup(rules: Omit<RetentionRules, "now"> = {}): Promise<string[]> {
+    await this.#drainer.settle();
+    const ids = await this.history.cleanupCandidates({ ...rules, now: iso(this.clock.now()) });
+    for (const id of ids) await this.delete(id);
+    return ids;
+  }
+
+  /** Expires sessions past `expiresAt`, and passivates idle actors. Returns the expired ids. */
+  async tick(): Promise<string[]> {
+    this.#registry.passivateIdle();
+    await this.#drainer.settle();
+    const now = this.clock.now();
+    const ids = new Set(await this.history.expiredCandidates(iso(now), 1000));
+    for (const actor of this.#registry.all()) ids.add(actor.id);
+    const expired: string[] = [];
+    for (const id of ids) {
+      const actor = this.#registry.peek(id) ?? this.#registry.get(id);
+      const s = await actor.read();
+      if (s && !TERMINAL.has(s.status) && now > Date.parse(s.expiresAt)) {
+        await this.#expire(id);
+        expired.push(id);
+      }
+    }
+    return expired;
+  }
+
+  /** Drains the outbox into SQL. */
+  flush(): Promise<void> {
+    return this.#drainer.flush();
+  }
+
+  /** Drains, flushes and closes the stores. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    for (const actor of this.#registry.all()) await actor.exclusive(() => Promise.resolve());
+    await this.#drainer.flush();
+    await this.#drainer.close();
+    await this.stores.blobs.close();
+    await this.history.close();
+    if (this.stores.ownsKv) this.stores.kv.close();
+  }
+
+  async #submit<R>(id: string, cmd: Command<R>): Promise<Ack<R>> {
+    assertId(id);
+    const actor = this.#registry.get(id);
+    try {
+      return await actor.submit(cmd);
+    } catch (error) {
+      if (!(error instanceof SessionNotFoundError)) throw error;
+      this.#registry.drop(id);
+      const rec = await this.history.getSession(id);
+      if (rec) throw new TransitionError(`Session '${id}' is ${rec.status}`, { id, status: rec.status });
+      throw error;
+    }
+  }
+
+  async #exists(id: string): Promise<void> {
+    await this.get(id);
+    await this.#drainer.settle();
+  }
+
+  /** Removes a terminal session's hot keys once SQL has all of it. */
+  async #retire(id: string, version: number): Promise<void> {
+    const actor = this.#registry.get(id);
+    await actor.exclusive(async (hot) => {
+      if (!hot || hot.head.version !== version || !TERMINAL.has(hot.head.status)) return;
+      const all = (await this.#hot.sessionKeys(id)).filter((k) => k[0] !== "o");
+      await this.#deleteKeys(id, all, hot.versionstamp);
+      actor.markGone();
+    });
+    this.#registry.drop(id);
+  }
+
+  /** Deletes `all` in atomics of 1,000; the first checks the head's versionstamp when given. */
+  async #deleteKeys(id: string, all: Deno.KvKey[], versionstamp?: string): Promise<void> {
+    const head = keys.head(id);
+    for (let i = 0; i < all.length; i += 1000) {
+      const op = this.stores.kv.atomic();
+      if (i === 0 && versionstamp) op.check({ key: head, versionstamp });
+      for (const k of all.slice(i, i + 1000)) op.delete(k);
+      await op.commit();
+    }
+  }
+}
+
+/** Opens the stores and starts a runtime; undrained outbox events are drained first. */
+export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+  const stores = await openStores(opts);
+  const rt = new Runtime(stores, opts);
+  await rt.flush();
+  return rt;
+}

@@ -1,0 +1,183 @@
+/**
+ * The session model of SPEC §1: fields, statuses, the lifecycle table and the
+ * limits. Pure data and rules; storage lives in `src/hot` and `src/history`.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { TooLargeError, TransitionError, ValidationError } from "./errors.ts";
+
+/** Where a session is in its lifecycle. */
+export type Status = "active" | "paused" | "completed" | "failed" | "expired" | "archived";
+
+/** Every status, in lifecycle order. */
+export const STATUSES: readonly Status[] = [
+  "active",
+  "paused",
+  "completed",
+  "failed",
+  "expired",
+  "archived",
+];
+
+/** Statuses whose hot state has left KV and which are served from SQL. */
+export const TERMINAL: ReadonlySet<Status> = new Set(["completed", "failed", "expired", "archived"]);
+
+/** One agent's view of its own work inside a session. */
+export interface AgentState {
+  status: string;
+  progress: number;
+  task?: string;
+  error?: string;
+  updatedAt: string;
+}
+
+/** Time-to-live settings in milliseconds. */
+export interface Ttl {
+  active: number;
+  paused: number;
+}
+
+/** Where a forked or imported session came from. */
+export interface Origin {
+  session: string;
+  version: number;
+  checkpoint?: string;
+}
+
+/** A session as users, agents and tests see it. */
+export interface Session {
+  id: string;
+  kind: string;
+  name?: string;
+  tags: string[];
+  meta: Record<string, unknown>;
+  status: Status;
+  phase: string;
+  state: Record<string, unknown>;
+  agents: Record<string, AgentState>;
+  progress: number;
+  version: number;
+  ttl: Ttl;
+  createdAt: string;
+  updatedAt: string;
+  completedAt?: string;
+  expiresAt: string;
+  report?: unknown;
+  error?: string;
+  origin?: Origin;
+  archive?: string;
+}
+
+/** One committed change. `seq` is per session, from 1, with no gap. */
+export interface SessionEvent {
+  sessionId: string;
+  seq: number;
+  type: string;
+  agent?: string;
+  data: unknown;
+  at: string;
+}
+
+/** Limits of SPEC §1, in bytes of UTF-8 JSON. */
+export const LIMITS = {
+  state: 512 * 1024,
+  message: 1024 * 1024,
+  resultInline: 1024 * 1024,
+  result: 64 * 1024 * 1024,
+  frame: 1024 * 1024,
+  /** Name, tags, meta and agents live in the head key, which KV caps at 64 KiB. */
+  meta: 16 * 1024,
+  agents: 128,
+  tags: 64,
+} as const;
+
+/** The id rule: anything else is rejected, never turned into a path. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** zod schema for a session id. */
+export const sessionId = z.string().regex(ID_PATTERN, "Id must match ^[A-Za-z0-9_-]{1,128}$");
+
+/** Throws a 400 unless `id` is a valid session id. */
+export function assertId(id: string): string {
+  if (!ID_PATTERN.test(id)) {
+    throw new ValidationError(`Invalid session id '${id.slice(0, 140)}'`, {
+      pattern: ID_PATTERN.source,
+    });
+  }
+  return id;
+}
+
+/** The transitions of SPEC §1 that a caller can ask for. */
+export type Transition = "pause" | "resume" | "complete" | "fail" | "expire" | "archive";
+
+const ALLOWED: Record<Transition, readonly Status[]> = {
+  pause: ["active"],
+  resume: ["paused"],
+  complete: ["active", "paused"],
+  fail: ["active", "paused"],
+  expire: ["active", "paused"],
+  archive: ["completed", "failed", "expired"],
+};
+
+const TARGET: Record<Transition, Status> = {
+  pause: "paused",
+  resume: "active",
+  complete: "completed",
+  fail: "failed",
+  expire: "expired",
+  archive: "archived",
+};
+
+/** Returns the status `t` leads to from `from`, or throws 409 naming the current status. */
+export function transition(id: string, from: Status, t: Transition): Status {
+  if (ALLOWED[t].includes(from)) return TARGET[t];
+  if (t === "resume" && TERMINAL.has(from)) {
+    throw new TransitionError(`Cannot resume ${from} session`, { id, status: from });
+  }
+  throw new TransitionError(`Cannot ${t} session '${id}': it is ${from}`, { id, status: from });
+}
+
+/** Throws 409 unless the session takes commands (active, or paused for agent and message updates). */
+export function assertWritable(id: string, status: Status): void {
+  if (status === "active" || status === "paused") return;
+  throw new TransitionError(`Session '${id}' is ${status}`, { id, status });
+}
+
+/** UTF-8 byte length of the JSON form of `value`. */
+export function jsonBytes(value: unknown): number {
+  const s = JSON.stringify(value);
+  return s === undefined ? 0 : utf8Length(s);
+}
+
+/** UTF-8 byte length of a string, without allocating. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** Throws 413 when `bytes` is over `limit`. */
+export function assertSize(what: string, bytes: number, limit: number): void {
+  if (bytes > limit) {
+    throw new TooLargeError(`${what} is ${bytes} bytes, over the limit of ${limit}`, {
+      bytes,
+      limit,
+    });
+  }
+}
+
+/** Mean of the agents' progress, 0 when there are none. */
+export function meanProgress(agents: Record<string, AgentState>): number {
+  const values = Object.values(agents);
+  if (values.length === 0) return 0;
+  return values.reduce((sum, a) => sum + a.progress, 0) / values.length;
+}

@@ -1,0 +1,77 @@
+/**
+ * A small valid archive and ways to rebuild it after tampering: `seal`
+ * recomputes a correct manifest so content checks, not checksums, are what a
+ * test reaches.
+ *
+ * @module
+ */
+import type { ArchiveContents } from "../../src/archive/archive_format.ts";
+import { writeArchive } from "../../src/archive/write_archive.ts";
+import { collect, entriesOf, sha256, tarGzOf } from "./_tar_helpers.ts";
+import type { RawEntry } from "./_tar_helpers.ts";
+
+const AT = "2024-05-01T12:00:00.000Z";
+
+/** A session with two events, a message, a checkpoint, an inline and a blob result. */
+export function sampleContents(): ArchiveContents {
+  return {
+    session: {
+      id: "s1",
+      kind: "default",
+      name: "sample",
+      tags: ["t"],
+      meta: {},
+      status: "completed",
+      phase: "done",
+      state: { n: 1 },
+      agents: {},
+      progress: 1,
+      version: 2,
+      ttl: { active: 86_400_000, paused: 604_800_000 },
+      createdAt: AT,
+      updatedAt: AT,
+      completedAt: AT,
+      expiresAt: AT,
+    },
+    events: [
+      { sessionId: "s1", seq: 1, type: "created", data: {}, at: AT },
+      { sessionId: "s1", seq: 2, type: "message", data: { text: "hi" }, at: AT },
+    ],
+    messages: [{ id: "m1", seq: 2, role: "user", content: "hi", at: AT }],
+    checkpoints: [{ id: "c1", seq: 2, version: 2, final: true, state: { n: 1 }, at: AT }],
+    results: [
+      { seq: 2, key: "inline", partial: true, data: { ok: 1 }, bytes: 8, at: AT },
+      { seq: 3, key: "big", partial: false, blob: "a", bytes: 3, at: AT },
+    ],
+    blobs: new Map([["a", new Uint8Array([1, 2, 3])]]),
+  };
+}
+
+/** The valid archive of `sampleContents()`, as bytes. */
+export async function sampleArchive(): Promise<Uint8Array> {
+  return await collect(writeArchive(sampleContents()));
+}
+
+/** The files of the sample archive, without its manifest. */
+export async function sampleFiles(): Promise<RawEntry[]> {
+  return (await entriesOf(await sampleArchive())).filter((e) => e.name !== "manifest.json");
+}
+
+/** A tar.gz of `files` plus a manifest that is correct for them. */
+export async function seal(files: RawEntry[], session = "s1"): Promise<Uint8Array> {
+  const listed: Record<string, { sha256: string; bytes: number }> = {};
+  for (const f of files) {
+    if ((f.type ?? "file") !== "file") continue;
+    const body = typeof f.body === "string"
+      ? new TextEncoder().encode(f.body)
+      : f.body ?? new Uint8Array();
+    listed[f.name] = { sha256: await sha256(body), bytes: body.byteLength };
+  }
+  const manifest = JSON.stringify({ format: 1, session, files: listed });
+  return tarGzOf([...files, { name: "manifest.json", body: manifest }]);
+}
+
+/** `files` with the body of `name` replaced. */
+export function replaced(files: RawEntry[], name: string, body: string): RawEntry[] {
+  return files.map((f) => (f.name === name ? { ...f, body } : f));
+}

@@ -1,0 +1,101 @@
+/**
+ * Builders and a test harness shared by the history conformance suites.
+ *
+ * @module
+ */
+import type { HistoryStore, SessionRecord } from "../../src/history/history_store.ts";
+import type { SessionEvent } from "../../src/session.ts";
+
+/** Opens a fresh, empty, migrated store. */
+export type OpenStore = () => Promise<HistoryStore>;
+
+/** How the suite registers its tests. */
+export interface ConformanceOptions {
+  /** Deno's resource and op sanitizers; a driver with a pool (pg) needs them off. Default true. */
+  sanitize?: boolean;
+}
+
+/** Registers `fn` as a test that gets a fresh store and closes it afterwards. */
+export function harness(suite: string, open: OpenStore, options: ConformanceOptions = {}) {
+  const sanitize = options.sanitize ?? true;
+  return (title: string, fn: (store: HistoryStore) => Promise<void>): void => {
+    Deno.test({
+      name: `${suite}: ${title}`,
+      sanitizeResources: sanitize,
+      sanitizeOps: sanitize,
+      async fn() {
+        const store = await open();
+        try {
+          await fn(store);
+        } finally {
+          await store.close();
+        }
+      },
+    });
+  };
+}
+
+const T0 = Date.parse("2024-01-01T00:00:00.000Z");
+
+/** The ISO time `minutes` after 2024-01-01T00:00:00.000Z. */
+export function at(minutes: number): string {
+  return new Date(T0 + minutes * 60_000).toISOString();
+}
+
+/** An active session row at version 1, created and updated at `at(0)`, with `over` applied. */
+export function session(id: string, over: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    id,
+    kind: "default",
+    tags: [],
+    meta: {},
+    status: "active",
+    phase: "init",
+    agents: {},
+    progress: 0,
+    version: 1,
+    ttl: { active: 86_400_000, paused: 604_800_000 },
+    createdAt: at(0),
+    updatedAt: at(0),
+    expiresAt: at(24 * 60),
+    ...over,
+  };
+}
+
+/** An event of `type` at seq `seq`, at `at(seq)`. */
+export function event(
+  sessionId: string,
+  seq: number,
+  type = "patch",
+  data: unknown = { ops: [] },
+  agent?: string,
+): SessionEvent {
+  const e: SessionEvent = { sessionId, seq, type, data, at: at(seq) };
+  if (agent !== undefined) e.agent = agent;
+  return e;
+}
+
+/** A `message` event. */
+export function messageEvent(sessionId: string, seq: number, content: string, agent?: string): SessionEvent {
+  return event(sessionId, seq, "message", { id: `m${seq}`, role: "user", content }, agent);
+}
+
+/** A `result` event. */
+export function resultEvent(
+  sessionId: string,
+  seq: number,
+  r: { agent?: string; key: string; partial?: boolean; data?: unknown; blob?: string },
+): SessionEvent {
+  return event(sessionId, seq, "result", { partial: false, bytes: 10, ...r });
+}
+
+/** A `checkpoint` event. */
+export function checkpointEvent(sessionId: string, seq: number, final = false): SessionEvent {
+  return event(sessionId, seq, "checkpoint", {
+    id: `cp${seq}`,
+    label: `at ${seq}`,
+    version: seq,
+    state: { n: seq },
+    final,
+  });
+}
