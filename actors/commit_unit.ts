@@ -89,7 +89,7 @@ export async function buildUnit(
     return key;
   };
   let head: Head = turn.head;
-  if (head.status === "active") {
+  if (head.status === "active" && turn.events.length > 0) {
     head = { ...head, expiresAt: iso(now + head.ttl.active) };
   }
   const ttl = head.status === "paused" ? head.ttl.paused : head.ttl.active;
@@ -134,7 +134,7 @@ export async function buildUnit(
     set(keys.command(id, r.slot % COMMAND_MEMORY), value, storedBytes(value));
   }
 
-  for (const entry of outboxEntries(turn.events, recordOf(head, turn))) {
+  for (const entry of turn.events.length ? outboxEntries(turn.events, recordOf(head, turn)) : []) {
     const seq = entry.events[0].seq;
     const value = await opts.hot.encode(entry, () => blobKey(`o${seq}`));
     mutations.push({ type: "set", key: keys.outbox(id, seq), value });

@@ -273,7 +273,7 @@ export class SessionActor {
       for (const a of accepted) a.p.resolve({ version: a.version, result: a.result });
       for (const s of settles) s();
     };
-    if (turn.events.length === 0) return settleAll;
+    if (turn.events.length === 0 && !turn.force) return settleAll;
 
     turn.head = { ...turn.head, cmds };
     const built = await buildUnit(env, base, turn, records);

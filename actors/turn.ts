@@ -42,6 +42,8 @@ export class Turn {
   snapshot: boolean;
   /** Set when the session reached a terminal status: its hot state leaves KV after the drain. */
   terminal: boolean;
+  /** Commit even without events (an import installs a session whose history is already in SQL). */
+  force = false;
   /** The final report, carried to SQL with a terminal commit. */
   report: unknown;
   /** The injected clock's time. */

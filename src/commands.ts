@@ -29,6 +29,7 @@ import {
   assertWritable,
   LIMITS,
   type Origin,
+  type Session,
   type Transition,
   transition,
   utf8Length,
@@ -314,4 +315,24 @@ function toJson(value: unknown): unknown {
   if (value === undefined) return undefined;
   const s = JSON.stringify(value);
   return s === undefined ? undefined : JSON.parse(s);
+}
+
+/**
+ * Installs an imported active or paused session in KV at its own version,
+ * without new events: its history was written to SQL by the importer.
+ */
+export function installCommand(session: Session, kind: SessionKind): Command<void> {
+  return {
+    apply(turn) {
+      if (turn.exists) throw new ConflictError(`Session '${session.id}' already exists`);
+      const { state, report: _r, ...rest } = session;
+      turn.kind = kind;
+      turn.exists = true;
+      turn.state = state;
+      turn.stateBytes = utf8Length(JSON.stringify(state));
+      turn.snapshot = true;
+      turn.force = true;
+      turn.head = { ...turn.head, ...rest };
+    },
+  };
 }

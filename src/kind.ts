@@ -33,10 +33,10 @@ export interface ActionDef<S, A extends z.ZodType = z.ZodType, R = unknown> {
   run(ctx: ActionContext<S>, args: z.output<A>): R;
 }
 
-/** The definition handed to {@linkcode defineSession}. */
+/** The definition handed to {@linkcode defineSession}. `A` maps action names to their args schemas. */
 export interface SessionKindDef<
   S extends z.ZodType<Record<string, unknown>>,
-  Acts extends Record<string, ActionDef<z.output<S>>>,
+  A extends Record<string, z.ZodType>,
 > {
   /** The kind's name, used in `POST /v1/sessions {kind}`. */
   kind: string;
@@ -45,7 +45,7 @@ export interface SessionKindDef<
   /** TTLs; defaults `{ active: "24h", paused: "7d" }`. */
   ttl?: { active?: Duration; paused?: Duration };
   /** The commands this kind understands. */
-  actions?: Acts;
+  actions?: { [N in keyof A]: ActionDef<z.output<S>, A[N]> };
   /** Overrides the overall progress, which is otherwise the mean of the agents' progress. */
   progress?(state: z.output<S>, agents: Record<string, AgentState>): number;
 }
@@ -92,8 +92,10 @@ const KIND_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
  */
 export function defineSession<
   S extends z.ZodType<Record<string, unknown>>,
-  Acts extends Record<string, ActionDef<z.output<S>>> = Record<never, never>,
->(def: SessionKindDef<S, Acts>): SessionKind<z.output<S>, Acts> {
+  A extends Record<string, z.ZodType> = Record<never, never>,
+>(
+  def: SessionKindDef<S, A>,
+): SessionKind<z.output<S>, { [N in keyof A]: ActionDef<z.output<S>, A[N]> }> {
   if (!KIND_NAME.test(def.kind)) {
     throw new ValidationError(`Invalid kind name '${def.kind}'`);
   }
@@ -107,7 +109,7 @@ export function defineSession<
       active: def.ttl?.active ? parseDuration(def.ttl.active) : DEFAULT_TTL.active,
       paused: def.ttl?.paused ? parseDuration(def.ttl.paused) : DEFAULT_TTL.paused,
     },
-    actions: (def.actions ?? {}) as Acts,
+    actions: (def.actions ?? {}) as { [N in keyof A]: ActionDef<z.output<S>, A[N]> },
     progress: def.progress,
     freeForm: false,
   };

@@ -79,7 +79,14 @@ function _checkPath(name: string, directory: boolean): void {
   }
 }
 
-/** `'name'`, cut to 200 characters, for error messages. */
+/**
+ * `'name'`, cut to 200 characters, for error messages.
+ *
+ * @example
+ * ```ts
+ * quote("blobs/a"); // "'blobs/a'"
+ * ```
+ */
 export function quote(name: string): string {
   return `'${name.length > 200 ? name.slice(0, 200) + "…" : name}'`;
 }

@@ -12,15 +12,18 @@ import { DenizenError, TooLargeError, ValidationError } from "../errors.ts";
 /** Compressed bytes inflated per step: at most about 16 MiB out. */
 const SLICE_BYTES = 16 * 1024;
 
-/** The limits `gunzipLimited` enforces, in bytes. */
-export interface GunzipLimits {
+/** The limits `gunzipLimited` enforces, in bytes, and a signal that cancels the input. */
+export interface GunzipOptions {
   maxCompressedBytes: number;
   maxTotalBytes: number;
+  /** Aborting it cancels `body` at once, even while a read is pending. */
+  signal?: AbortSignal;
 }
 
 /**
  * Inflates a gzip stream chunk by chunk. Throws a 413 past a limit and a 400
- * for a truncated or corrupt gzip stream. Returning early cancels `body`.
+ * for a truncated or corrupt gzip stream. Returning early, or aborting
+ * `options.signal`, cancels `body`.
  *
  * @example
  * ```ts
@@ -31,7 +34,7 @@ export interface GunzipLimits {
  */
 export async function* gunzipLimited(
   body: ReadableStream<Uint8Array>,
-  limits: GunzipLimits,
+  limits: GunzipOptions,
 ): AsyncGenerator<Uint8Array> {
   let compressed = 0;
   const sliced = body.pipeThrough(
@@ -51,6 +54,8 @@ export async function* gunzipLimited(
     }),
   );
   const reader = sliced.pipeThrough(new DecompressionStream("gzip")).getReader();
+  const cancel = () => reader.cancel().catch(() => {});
+  limits.signal?.addEventListener("abort", cancel, { once: true });
   let total = 0;
   try {
     while (true) {
@@ -73,6 +78,7 @@ export async function* gunzipLimited(
       yield next.value;
     }
   } finally {
-    reader.cancel().catch(() => {});
+    limits.signal?.removeEventListener("abort", cancel);
+    cancel();
   }
 }

@@ -59,13 +59,22 @@ export const BLOB_NAME_PATTERN =
 /** Longest blob name, in characters. */
 export const MAX_BLOB_NAME = 200;
 
-/** True when `name` is a safe blob name (see {@linkcode BLOB_NAME_PATTERN}). */
+/**
+ * True when `name` is a safe blob name (see {@linkcode BLOB_NAME_PATTERN}).
+ *
+ * @example
+ * ```ts
+ * isBlobName("result-12/part.1"); // true
+ * isBlobName("../x"); // false
+ * ```
+ */
 export function isBlobName(name: string): boolean {
   return name.length <= MAX_BLOB_NAME && BLOB_NAME_PATTERN.test(name);
 }
 
 /** Everything a session archive holds, fully in memory. */
 export interface ArchiveContents {
+  /** The session as `session.json` holds it. */
   session: Session;
   /** Ascending seq, 1..n. */
   events: SessionEvent[];
@@ -85,13 +94,21 @@ export type Rows<T> = Iterable<T> | AsyncIterable<T>;
 /**
  * A streaming source for `writeArchive`, for sessions too large to hold in
  * memory. The row functions are called twice (once to size a file, once to
- * write it) and must yield the same rows, in ascending seq, both times.
+ * write it) and must yield the same rows, in ascending seq, both times; a
+ * source that reads a live store should stop at a fixed seq. A result's
+ * `blob` must be the name of a blob the source yields, or the archive will
+ * not import.
  */
 export interface ArchiveSource {
+  /** The session as `session.json` holds it. */
   readonly session: Session;
+  /** Events, ascending seq 1..n. */
   events(): Rows<SessionEvent>;
+  /** Messages, ascending seq. */
   messages(): Rows<Message>;
+  /** Checkpoints, ascending seq. */
   checkpoints(): Rows<Checkpoint>;
+  /** Results, ascending seq. */
   results(): Rows<ResultRow>;
   /** Each blob once, as `[name, bytes]`, in ascending name order. */
   blobs(): Rows<readonly [string, Uint8Array]>;
@@ -101,13 +118,17 @@ export interface ArchiveSource {
 export interface ManifestEntry {
   /** Lower-case hex. */
   sha256: string;
+  /** Size of the file. */
   bytes: number;
 }
 
 /** `manifest.json`: the format version, the session id and every other file. */
 export interface ArchiveManifest {
+  /** {@linkcode FORMAT_VERSION}. */
   format: typeof FORMAT_VERSION;
+  /** The id of the archived session. */
   session: string;
+  /** Every file but the manifest, by path. */
   files: Record<string, ManifestEntry>;
 }
 

@@ -87,18 +87,22 @@ export async function readArchive(
   limits: Partial<ArchiveLimits> = {},
 ): Promise<ArchiveContents> {
   const resolved: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
+  const done = new AbortController();
   try {
-    return await _read(body, resolved);
+    return await _read(body, resolved, done.signal);
   } catch (err) {
     if (err instanceof DenizenError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new ValidationError(`Archive could not be read: ${reason}`);
+  } finally {
+    done.abort(); // stops reading `body` at once, also when it stalls after a rejected entry
   }
 }
 
 async function _read(
   body: ReadableStream<Uint8Array>,
   limits: ArchiveLimits,
+  signal: AbortSignal,
 ): Promise<ArchiveContents> {
   const files = new Map<string, ManifestEntry>();
   const rows: Record<RowFile, unknown[]> = {
@@ -111,7 +115,7 @@ async function _read(
   let manifest: ArchiveManifest | undefined;
   let session: Session | undefined;
   let entries = 0;
-  for await (const entry of tarEntries(gunzipLimited(body, limits))) {
+  for await (const entry of tarEntries(gunzipLimited(body, { ...limits, signal }))) {
     entries += 1;
     if (entries > limits.maxEntries) {
       throw new TooLargeError(`Archive has over the limit of ${limits.maxEntries} entries`, {

@@ -47,7 +47,7 @@ const encoder = new TextEncoder();
  * is produced until the stream is read; jsonl files are generated row by row.
  *
  * The stream errors with a 400 for a blob name outside
- * {@linkcode BLOB_NAME_PATTERN} or rows out of seq order, and with a 409
+ * `BLOB_NAME_PATTERN` or rows out of seq order, and with a 409
  * when a source yields different rows on its two passes.
  *
  * @example

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Expression, type Kysely, type SqlBool, sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { SessionEvent } from "../session.ts";
 import type {
   Checkpoint,
@@ -24,8 +24,8 @@ import { SqlBlobStore } from "../blobs/sql_blob_store.ts";
 import { ValidationError } from "../errors.ts";
 import { migrateHistory } from "./migrations.ts";
 import { writeBatch } from "./_write_batch.ts";
-import { decodeCursor, encodeCursor } from "./_cursor.ts";
-import { fts5Match, queryWords, tsQuery } from "./_search.ts";
+import { encodeCursor } from "./_cursor.ts";
+import { listConditions } from "./_list_filters.ts";
 import {
   checkpointFromRow,
   eventFromRow,
@@ -108,25 +108,8 @@ export class KyselyHistoryStore implements HistoryStore {
   async listSessions(query: ListQuery): Promise<ListPage> {
     const limit = limitOf(query.limit, 50, 500);
     let qb = this.#db.selectFrom("sessions").select(SUMMARY_COLUMNS);
-    if (query.status !== undefined) qb = qb.where("status", "=", query.status);
-    if (query.kind !== undefined) qb = qb.where("kind", "=", query.kind);
-    if (query.createdAfter !== undefined) qb = qb.where("created_at", ">", query.createdAfter);
-    if (query.createdBefore !== undefined) qb = qb.where("created_at", "<", query.createdBefore);
-    if (query.tag !== undefined) {
-      const tag = query.tag;
-      qb = qb.where("id", "in", (eb) =>
-        eb.selectFrom("session_tags").select("session_id").where("tag", "=", tag));
-    }
-    if (query.agent !== undefined) {
-      const agent = query.agent;
-      qb = qb.where("id", "in", (eb) =>
-        eb.selectFrom("session_agents").select("session_id").where("agent", "=", agent));
-    }
-    const words = queryWords(query.q ?? "");
-    if (words.length > 0) qb = qb.where(this.#fullText(words));
-    if (query.cursor !== undefined) {
-      const c = decodeCursor(query.cursor);
-      qb = qb.where((eb) => eb(eb.refTuple("updated_at", "id"), "<", eb.tuple(c.updatedAt, c.id)));
+    for (const condition of await listConditions(this.#db, this.dialect, query)) {
+      qb = qb.where(condition);
     }
     const rows = await qb.orderBy("updated_at", "desc").orderBy("id", "desc").limit(limit + 1)
       .execute();
@@ -135,16 +118,6 @@ export class KyselyHistoryStore implements HistoryStore {
     return rows.length > limit && last
       ? { items, nextCursor: encodeCursor({ updatedAt: last.updatedAt, id: last.id }) }
       : { items };
-  }
-
-  /** Sessions whose name, tags or meta, or one of whose messages, hold every word. */
-  #fullText(words: readonly string[]): Expression<SqlBool> {
-    if (this.dialect === "postgres") {
-      const q = sql`to_tsquery('simple', ${tsQuery(words)})`;
-      return sql<SqlBool>`(sessions.search @@ ${q} or sessions.id in (select m.session_id from messages m where m.tsv @@ ${q}))`;
-    }
-    const match = fts5Match(words);
-    return sql<SqlBool>`(sessions.rowid in (select rowid from sessions_fts where sessions_fts match ${match}) or sessions.id in (select m.session_id from messages m where m.rowid in (select rowid from messages_fts where messages_fts match ${match})))`;
   }
 
   async events(id: string, opts: { after?: number; limit?: number } = {}): Promise<SessionEvent[]> {

@@ -219,3 +219,19 @@ Deno.test("any corruption of a valid archive is either harmless or rejected with
     { numRuns: 300 },
   );
 });
+
+Deno.test("a rejected archive cancels its input stream, even one that never ends", async () => {
+  const archive = await withExtra({ name: "../x", body: "evil" });
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(archive); // then never closes
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  await rejects(body, ValidationError, /'\.\.\/x' has a '\.\.' segment/);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.ok(cancelled, "the input stream was not cancelled");
+});

@@ -1,0 +1,46 @@
+/** Shared kinds and helpers for the core tests. */
+import { z } from "zod";
+import { createRuntime, defineSession, type RuntimeOptions } from "../../mod.ts";
+import type { Runtime } from "../../src/runtime.ts";
+
+/** A kind whose `step` is not commutative, so the final state reveals the order of application. */
+export const ledger = defineSession({
+  kind: "ledger",
+  state: z.object({
+    acc: z.number().default(0),
+    log: z.array(z.string()).default([]),
+  }),
+  actions: {
+    step: {
+      args: z.object({ v: z.number().int().min(0).max(1000), tag: z.string() }),
+      run(ctx, { v, tag }) {
+        ctx.state.acc = (ctx.state.acc * 31 + v) % 1_000_003;
+        ctx.state.log.push(tag);
+        return { acc: ctx.state.acc };
+      },
+    },
+    boom: {
+      args: z.object({}),
+      run(ctx) {
+        ctx.state.log.push("never");
+        throw new Error("boom");
+      },
+    },
+  },
+});
+
+/** A runtime in memory with the test kinds and no background timers. */
+export function memoryRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+  return createRuntime({ memory: true, tickMs: 0, kinds: [ledger], ...opts });
+}
+
+/** The serial application of `steps` to a fresh ledger. */
+export function serial(steps: { v: number; tag: string }[]): { acc: number; log: string[] } {
+  let acc = 0;
+  const log: string[] = [];
+  for (const s of steps) {
+    acc = (acc * 31 + s.v) % 1_000_003;
+    log.push(s.tag);
+  }
+  return { acc, log };
+}
