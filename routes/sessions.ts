@@ -1,56 +1,91 @@
 /**
- * REST routes of SPEC §4 for sessions.
+ * Session routes of SPEC §4: create, list, get, the state patch, actions,
+ * agents and delete.
  *
  * @module
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { PreconditionError, ValidationError } from "../src/errors.ts";
-import { parse } from "../src/inputs.ts";
+import { agentInput, createInput, listInput, parse, patchOps } from "../src/inputs.ts";
 import type { Runtime } from "../src/runtime.ts";
-import { jsonBody } from "./app.ts";
+import { body, readJson } from "./_body.ts";
+import {
+  actionParam,
+  agentParam,
+  commandId,
+  commandIdSchema,
+  etag,
+  ifMatch,
+  noQuery,
+  notModified,
+  query,
+  sessionParam,
+} from "./_params.ts";
+import { type AppEnv, callerAgent } from "./auth.ts";
 
-const actionBody = z.object({ args: z.unknown().optional(), id: z.string().max(128).optional() })
-  .strict();
+const actionBody = z.object({ args: z.unknown().optional(), id: commandIdSchema.optional() }).strict();
 
-/** The `/v1/sessions` routes. */
-export function sessionRoutes(rt: Runtime): Hono {
-  const r = new Hono();
+/** The `/v1/sessions` routes for sessions themselves. */
+export function sessionRoutes(rt: Runtime): Hono<AppEnv> {
+  const r = new Hono<AppEnv>();
+
   r.post("/", async (c) => {
-    const body = await jsonBody(c.req.raw) as Record<string, unknown>;
-    const kind = typeof body?.kind === "string" ? body.kind : "default";
-    const { kind: _k, ...rest } = (body ?? {}) as Record<string, unknown>;
-    const s = await rt.create(kind, rest);
-    return c.json(s, 201);
+    query(c, noQuery);
+    const { kind, ...rest } = await body(c, createInput, "session");
+    return c.json(await rt.create(kind, rest), 201);
   });
+
+  r.get("/", async (c) => {
+    const page = await rt.list(query(c, listInput));
+    return c.json({ items: page.items, nextCursor: page.nextCursor ?? null });
+  });
+
   r.get("/:id", async (c) => {
-    const s = await rt.get(c.req.param("id"));
-    c.header("ETag", `"${s.version}"`);
+    const id = sessionParam(c);
+    query(c, noQuery);
+    const s = await rt.get(id);
+    c.header("ETag", etag(s.version));
+    if (notModified(c, s.version)) return c.body(null, 304);
     return c.json(s);
   });
-  r.patch("/:id/state", async (c) => {
-    const ops = await jsonBody(c.req.raw);
-    const ifMatch = c.req.header("If-Match");
-    let ifVersion: number | undefined;
-    if (ifMatch !== undefined) {
-      const m = /^(?:W\/)?"?(\d+)"?$/.exec(ifMatch.trim());
-      if (!m) throw new ValidationError("If-Match must be a version like \"12\"");
-      ifVersion = Number(m[1]);
-    }
-    try {
-      const res = await rt.patch(c.req.param("id"), ops as never, { ifVersion });
-      c.header("ETag", `"${res.version}"`);
-      return c.json(res);
-    } catch (e) {
-      if (e instanceof PreconditionError) throw e;
-      throw e;
-    }
+
+  r.delete("/:id", async (c) => {
+    const id = sessionParam(c);
+    query(c, noQuery);
+    await rt.delete(id);
+    return c.body(null, 204);
   });
-  r.post("/:id/actions/:name", async (c) => {
-    const body = parse(actionBody, await jsonBody(c.req.raw), "action body");
-    const id = body.id ?? c.req.header("Idempotency-Key");
-    const res = await rt.action(c.req.param("id"), c.req.param("name"), body.args ?? {}, { id });
+
+  r.patch("/:id/state", async (c) => {
+    const id = sessionParam(c);
+    query(c, noQuery);
+    const ifVersion = ifMatch(c);
+    const cmd = commandId(c);
+    const ops = parse(patchOps, await readJson(c.req.raw), "patch");
+    const res = await rt.patch(id, ops, { ifVersion, id: cmd, agent: callerAgent(c) });
+    c.header("ETag", etag(res.version));
     return c.json(res);
   });
+
+  r.post("/:id/actions/:name", async (c) => {
+    const id = sessionParam(c);
+    const name = actionParam(c);
+    query(c, noQuery);
+    const input = await body(c, actionBody, "action");
+    const res = await rt.action(id, name, input.args ?? {}, {
+      id: commandId(c, input.id),
+      agent: callerAgent(c),
+    });
+    return c.json(res);
+  });
+
+  r.put("/:id/agents/:agent", async (c) => {
+    const id = sessionParam(c);
+    const agent = agentParam(c);
+    query(c, noQuery);
+    const input = await body(c, agentInput, "agent");
+    return c.json(await rt.setAgent(id, agent, input, commandId(c)));
+  });
+
   return r;
 }

@@ -7,11 +7,20 @@
  */
 import { z } from "zod";
 import type { Operation } from "fast-json-patch";
+import { parseDuration } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
-import { LIMITS, sessionId, STATUSES } from "./session.ts";
+import { LIMITS, sessionId } from "./session.ts";
 
 const jsonObject = z.record(z.string(), z.unknown());
-const duration = z.union([z.number().positive().finite(), z.string().max(32)]);
+/** Longest TTL: 100 years, so that every `expiresAt` is a valid date. */
+const MAX_TTL_MS = 100 * 365 * 86_400_000;
+const duration = z.union([z.number().positive().finite(), z.string().max(32)]).refine((d) => {
+  try {
+    return parseDuration(d) <= MAX_TTL_MS;
+  } catch {
+    return false;
+  }
+}, "A TTL is a duration like 90s, 5m, 24h or 7d, of at most 100 years");
 const agentName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,128}$/, "Agent names are 1-128 of [A-Za-z0-9_.:@-]");
 
 /** `POST /v1/sessions`. */
@@ -84,7 +93,7 @@ export const patchOps = z.array(patchOp).min(1).max(10_000).transform((ops) => {
 
 /** `GET /v1/sessions` query. */
 export const listInput = z.object({
-  status: z.enum(STATUSES as [string, ...string[]]).optional(),
+  status: z.enum(["active", "paused", "completed", "failed", "expired", "archived"]).optional(),
   kind: z.string().max(64).optional(),
   tag: z.string().max(64).optional(),
   agent: z.string().max(128).optional(),

@@ -270,8 +270,19 @@ export class Runtime {
 
   /** Sets one agent's status and progress. */
   async setAgent(id: string, agent: string, input: AgentInput, cmdId?: string): Promise<Session> {
-    await this.#submit(id, agentCommand(agent, parse(agentInput, input, "agent"), cmdId));
+    await this.updateAgent(id, agent, input, cmdId);
     return await this.get(id);
+  }
+
+  /** Sets one agent's status and progress; resolves to the seq of its own event (WebSocket acks). */
+  async updateAgent(
+    id: string,
+    agent: string,
+    input: AgentInput,
+    cmdId?: string,
+  ): Promise<{ version: number }> {
+    const ack = await this.#submit(id, agentCommand(agent, parse(agentInput, input, "agent"), cmdId));
+    return { version: ack.version };
   }
 
   /** Appends a message to the conversation. */

@@ -1,0 +1,71 @@
+/**
+ * Turns a command frame into a runtime call. The call is made synchronously
+ * (the runtime queues it before the first `await`), so the commands of one
+ * connection reach the actor in the order they arrived, many in flight.
+ *
+ * @module
+ */
+import type { Operation } from "fast-json-patch";
+import { ValidationError } from "../src/errors.ts";
+import type { Runtime } from "../src/runtime.ts";
+import type { CommandFrame } from "./ws_frames.ts";
+
+/** What an ack carries besides the command id. */
+export interface CommandAck {
+  version: number;
+  result?: unknown;
+}
+
+/**
+ * Submits `frame` to session `session` on behalf of `agent`; resolves once it is durable.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from "../mod.ts";
+ * import { runCommand } from "./ws_commands.ts";
+ * const rt = await createRuntime({ memory: true, tickMs: 0 });
+ * const s = await rt.create("default", { state: {} });
+ * const ack = await runCommand(rt, s.id, "bot", {
+ *   t: "patch",
+ *   id: "c1",
+ *   ops: [{ op: "add", path: "/n", value: 1 }],
+ * });
+ * console.log(ack.version); // 2
+ * await rt.close();
+ * ```
+ */
+export async function runCommand(
+  rt: Runtime,
+  session: string,
+  agent: string | undefined,
+  frame: CommandFrame,
+): Promise<CommandAck> {
+  const id = frame.id;
+  switch (frame.t) {
+    case "action": {
+      const r = await rt.action(session, frame.name, frame.args ?? {}, { id, agent });
+      return r.result === undefined ? { version: r.version } : { version: r.version, result: r.result };
+    }
+    case "patch": {
+      const ops = frame.ops as Operation[]; // checked by the runtime's patchOps schema
+      return await rt.patch(session, ops, { ifVersion: frame.ifVersion, id, agent });
+    }
+    case "agent": {
+      if (agent === undefined) {
+        throw new ValidationError("Agent frames need an agent name: connect with ?agent=NAME");
+      }
+      const { t: _t, id: _id, ...input } = frame;
+      return await rt.updateAgent(session, agent, input, id);
+    }
+    case "message": {
+      const { t: _t, id: _id, ...input } = frame;
+      const r = await rt.addMessage(session, input, { cmdId: id, agent });
+      return { version: r.version, result: { id: r.id } };
+    }
+    case "result": {
+      const { t: _t, id: _id, ...input } = frame;
+      const r = await rt.addResult(session, input, { cmdId: id, agent });
+      return { version: r.version };
+    }
+  }
+}

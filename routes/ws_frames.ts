@@ -1,0 +1,107 @@
+/**
+ * The frames of the WebSocket protocol (SPEC §5): zod schemas for what a
+ * client may send, and the shapes the server sends back. Every client frame
+ * is parsed here, strictly, before anything else looks at it.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { agentInput, messageInput, resultInput } from "../src/inputs.ts";
+import { LIMITS, type Session, utf8Length } from "../src/session.ts";
+
+/** A command id: what the server dedupes a resent command by. */
+const commandId = z.string().min(1).max(128);
+
+const action = z.object({
+  t: z.literal("action"),
+  id: commandId,
+  name: z.string().min(1).max(64),
+  args: z.unknown().optional(),
+}).strict();
+
+const patch = z.object({
+  t: z.literal("patch"),
+  id: commandId,
+  ops: z.array(z.unknown()),
+  ifVersion: z.number().int().min(0).optional(),
+}).strict();
+
+const agent = agentInput.extend({ t: z.literal("agent"), id: commandId }).strict();
+
+const message = messageInput.omit({ id: true }).extend({ t: z.literal("message"), id: commandId })
+  .strict();
+
+const result = resultInput.omit({ agent: true }).extend({ t: z.literal("result"), id: commandId })
+  .strict();
+
+const ping = z.object({ t: z.literal("ping") }).strict();
+
+/** Every frame a client may send. */
+export const clientFrame = z.discriminatedUnion("t", [action, patch, agent, message, result, ping]);
+
+/** A parsed client frame. */
+export type ClientFrame = z.infer<typeof clientFrame>;
+
+/** A client frame that changes the session: it carries an `id` and gets an ack or an error. */
+export type CommandFrame = Exclude<ClientFrame, { t: "ping" }>;
+
+/** Why a frame was refused, and the command id to answer when the frame had a usable one. */
+export interface FrameProblem {
+  code: "invalid" | "too_large";
+  message: string;
+  id?: string;
+}
+
+/**
+ * Parses one text frame. Never throws: a bad frame gives a {@linkcode FrameProblem}.
+ *
+ * @example
+ * ```ts
+ * import { parseFrame } from "./ws_frames.ts";
+ * const f = parseFrame('{"t":"ping"}');
+ * if ("t" in f) console.log(f.t); // "ping"
+ * ```
+ */
+export function parseFrame(data: unknown): ClientFrame | FrameProblem {
+  if (typeof data !== "string") {
+    return { code: "invalid", message: "Frames are JSON text, not binary" };
+  }
+  if (data.length > LIMITS.frame || utf8Length(data) > LIMITS.frame) {
+    return { code: "too_large", message: `Frame is over the limit of ${LIMITS.frame} bytes` };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return { code: "invalid", message: "Frame is not valid JSON" };
+  }
+  const r = clientFrame.safeParse(value);
+  if (r.success) return r.data;
+  const id = commandId.safeParse((value as { id?: unknown } | null)?.id);
+  const issue = r.error.issues[0];
+  const where = issue && issue.path.length > 0 ? ` at '${issue.path.join(".")}'` : "";
+  return {
+    code: "invalid",
+    message: `Invalid frame${where}: ${issue?.message ?? "unknown shape"}`,
+    ...(id.success ? { id: id.data } : {}),
+  };
+}
+
+/** `{t:"welcome"}`: the snapshot, or after a replay the session without its state. */
+export interface WelcomeFrame {
+  t: "welcome";
+  conn: string;
+  session: Session | Omit<Session, "state">;
+  seq: number;
+  replayed?: number;
+}
+
+/** Every frame the server sends. */
+export type ServerFrame =
+  | WelcomeFrame
+  | { t: "ack"; id: string; version: number; result?: unknown }
+  | { t: "error"; id?: string; code: string; message: string }
+  | { t: "event"; seq: number; type: string; agent?: string; data: unknown; at: string }
+  | { t: "presence"; agents: string[] }
+  | { t: "ping" }
+  | { t: "pong" };

@@ -1,0 +1,139 @@
+/**
+ * The WebSocket hub of one runtime: its options, its open connections,
+ * per-session presence, and the heartbeat sweep that pings silent
+ * connections and closes dead ones.
+ *
+ * @module
+ */
+import type { Runtime } from "../src/runtime.ts";
+import type { ServerFrame } from "./ws_frames.ts";
+
+/** Tunables of the WebSocket protocol; the defaults are those of SPEC §5. */
+export interface WsOptions {
+  /** Silence after which a connection is sent `{t:"ping"}`. Default 60 s. */
+  pingAfterMs?: number;
+  /** Silence after which a connection is closed and leaves presence. Default 5 min. */
+  closeAfterMs?: number;
+  /** How often the heartbeat sweep runs while connections are open; 0 leaves it to {@linkcode WsHub.tick}. Default 5 s. */
+  sweepMs?: number;
+  /** Frames queued for a subscriber beyond which it is closed with 4008. Default 1,000. */
+  maxLag?: number;
+  /** The socket's `bufferedAmount` above which frames wait in the queue. Default 1 MiB. */
+  highWaterBytes?: number;
+  /** Frames per second a connection may send. Default 2,000. */
+  rate?: number;
+  /** Frames accepted in one burst. Default `rate`. */
+  burst?: number;
+  /** Refused frames within one second after which the connection is closed with 1008. Default 200. */
+  maxRefused?: number;
+  /** Commands awaiting their ack, per connection. Default 1,000 (the server remembers 1,000 ids). */
+  maxInFlight?: number;
+  /** Most events replayed for `?since`; further behind gets the snapshot. Default 10,000. */
+  maxReplay?: number;
+}
+
+/** {@linkcode WsOptions} with every default filled in. */
+export type WsSettings = Required<WsOptions>;
+
+/** What the hub needs of a connection. */
+export interface HubMember {
+  readonly session: string;
+  readonly agent?: string;
+  /** Sends a frame through the connection's queue. */
+  post(frame: ServerFrame): void;
+  /** Pings or closes the connection when it has been silent too long. */
+  heartbeat(now: number): void;
+}
+
+/**
+ * The connections of one runtime.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from "../mod.ts";
+ * import { WsHub } from "./ws_hub.ts";
+ * const rt = await createRuntime({ memory: true, tickMs: 0 });
+ * const hub = new WsHub(rt, { sweepMs: 0 });
+ * hub.tick(); // pings silent connections, closes dead ones
+ * await rt.close();
+ * ```
+ */
+export class WsHub {
+  readonly rt: Runtime;
+  readonly settings: WsSettings;
+  readonly #members = new Set<HubMember>();
+  readonly #sessions = new Map<string, Set<HubMember>>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(rt: Runtime, opts: WsOptions = {}) {
+    this.rt = rt;
+    const rate = opts.rate ?? 2_000;
+    this.settings = {
+      pingAfterMs: opts.pingAfterMs ?? 60_000,
+      closeAfterMs: opts.closeAfterMs ?? 300_000,
+      sweepMs: opts.sweepMs ?? 5_000,
+      maxLag: opts.maxLag ?? 1_000,
+      highWaterBytes: opts.highWaterBytes ?? 1024 * 1024,
+      rate,
+      burst: opts.burst ?? rate,
+      maxRefused: opts.maxRefused ?? 200,
+      maxInFlight: opts.maxInFlight ?? 1_000,
+      maxReplay: opts.maxReplay ?? 10_000,
+    };
+  }
+
+  /** Open connections. */
+  get size(): number {
+    return this.#members.size;
+  }
+
+  /** Agents connected to `session`, sorted. */
+  agents(session: string): string[] {
+    const names = new Set<string>();
+    for (const m of this.#sessions.get(session) ?? []) if (m.agent !== undefined) names.add(m.agent);
+    return [...names].sort();
+  }
+
+  /** Runs the heartbeat once: pings connections silent for `pingAfterMs`, closes those silent for `closeAfterMs`. */
+  tick(): void {
+    const now = this.rt.clock.now();
+    for (const m of [...this.#members]) m.heartbeat(now);
+  }
+
+  /** Registers an open connection, counts it, and starts the sweep with the first one. */
+  open(m: HubMember): void {
+    this.#members.add(m);
+    this.rt.metrics.wsConnections++;
+    if (this.#timer === undefined && this.settings.sweepMs > 0) {
+      this.#timer = setInterval(() => this.tick(), this.settings.sweepMs);
+      Deno.unrefTimer(this.#timer);
+    }
+  }
+
+  /** Adds a welcomed connection to its session's presence; tells the others if its agent is new. */
+  join(m: HubMember): void {
+    const peers = this.#sessions.get(m.session) ?? new Set();
+    this.#sessions.set(m.session, peers);
+    const before = this.agents(m.session).length;
+    peers.add(m);
+    const agents = this.agents(m.session);
+    const targets = agents.length !== before ? peers : [m];
+    for (const p of targets) p.post({ t: "presence", agents });
+  }
+
+  /** Forgets a connection; tells its session's others when its agent left. Safe to call twice. */
+  close(m: HubMember): void {
+    if (!this.#members.delete(m)) return;
+    this.rt.metrics.wsConnections--;
+    if (this.#members.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+    const peers = this.#sessions.get(m.session);
+    if (!peers?.delete(m)) return;
+    if (peers.size === 0) this.#sessions.delete(m.session);
+    if (m.agent === undefined || this.agents(m.session).includes(m.agent)) return;
+    const agents = this.agents(m.session);
+    for (const p of peers) p.post({ t: "presence", agents });
+  }
+}
