@@ -52,21 +52,14 @@ export async function createRuntime(opts: RuntimeOptions & AppOptions = {}): Pro
   return rt;
 }
 
-export { defineSession, defaultKind } from "./src/kind.ts";
+export { defaultKind, defineSession } from "./src/kind.ts";
 export type { ActionContext, ActionDef, SessionKind, SessionKindDef } from "./src/kind.ts";
 export { Runtime } from "./src/runtime.ts";
 export type { RuntimeOptions } from "./src/runtime.ts";
 export { ManualClock, systemClock } from "./src/clock.ts";
 export type { Clock } from "./src/clock.ts";
 export * from "./src/errors.ts";
-export type {
-  AgentState,
-  Origin,
-  Session,
-  SessionEvent,
-  Status,
-  Ttl,
-} from "./src/session.ts";
+export type { AgentState, Origin, Session, SessionEvent, Status, Ttl } from "./src/session.ts";
 export type {
   Checkpoint,
   ListPage,

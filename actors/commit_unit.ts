@@ -9,8 +9,8 @@ import { iso } from "../src/clock.ts";
 import type { SessionRecord } from "../src/history/history_store.ts";
 import {
   chunk,
-  type CommandRecord,
   COMMAND_MEMORY,
+  type CommandRecord,
   type Head,
   type HotSession,
   type HotStore,

@@ -12,11 +12,18 @@
  * @module
  */
 import type { Clock } from "../src/clock.ts";
-import { ConflictError, DenizenError, SessionNotFoundError, UnavailableError } from "../src/errors.ts";
+import {
+  ConflictError,
+  DenizenError,
+  SessionNotFoundError,
+  UnavailableError,
+} from "../src/errors.ts";
 import type { SessionKind } from "../src/kind.ts";
-import type { CommandRecord, HotSession, HotStore } from "../src/hot/hot_store.ts";
+import { type CommandRecord, type HotSession, type HotStore, keys } from "../src/hot/hot_store.ts";
 import { type Session, type SessionEvent, TERMINAL, utf8Length } from "../src/session.ts";
 import type { GroupCommitter } from "./group_commit.ts";
+import { missedEvents, watchHead } from "./head_watch.ts";
+import type { HistoryStore } from "../src/history/history_store.ts";
 import { buildUnit, headOf, sessionOf, type UnitOptions } from "./commit_unit.ts";
 import { Turn } from "./turn.ts";
 
@@ -46,6 +53,7 @@ export interface ActorEnv extends UnitOptions {
   readonly committer: GroupCommitter;
   readonly clock: Clock;
   readonly kinds: ReadonlyMap<string, SessionKind>;
+  readonly history: HistoryStore;
   /** Most commands in one batch. */
   readonly batchMax: number;
   /** Called after every commit, with its events. */
@@ -78,6 +86,7 @@ export class SessionActor {
   #queue: Item[] = [];
   #running = false;
   #listeners: Set<Listener> | undefined;
+  #unwatch: (() => void) | undefined;
   /** Set once the session's hot state is deleted or retired: the registry drops the actor. */
   gone = false;
 
@@ -117,7 +126,17 @@ export class SessionActor {
 
   /** The committed session, or undefined when KV has none. Never a draft. */
   async read(): Promise<Session | undefined> {
-    if (!this.#loaded) await this.exclusive(() => Promise.resolve());
+    if (!this.#loaded) {
+      await this.exclusive(() => Promise.resolve());
+    } else if (!this.gone) {
+      // Another instance may have committed: one KV read tells.
+      const head = await this.#env.hot.kv.get(keys.head(this.id));
+      const vs = head.versionstamp;
+      const mine = () => vs !== null && vs <= (this.#hot?.versionstamp ?? "");
+      if (!mine() && !(vs === null && this.#hot === undefined)) {
+        await this.exclusive(() => mine() ? Promise.resolve() : this.#catchUp());
+      }
+    }
     this.lastUsed = this.#env.clock.now();
     return this.#hot ? sessionOf(this.#hot.head, this.#hot.state) : undefined;
   }
@@ -127,24 +146,49 @@ export class SessionActor {
     return this.#hot?.head.version ?? 0;
   }
 
-  /** Subscribes to committed events; returns the unsubscribe function. */
+  /**
+   * Subscribes to committed events; returns the unsubscribe function. While
+   * there are subscribers the head key is watched, so commits made by other
+   * instances on the same KV reach them too.
+   */
   subscribe(listener: Listener): () => void {
     (this.#listeners ??= new Set()).add(listener);
-    return () => this.#listeners?.delete(listener);
+    this.#unwatch ??= watchHead(this.#env.hot.kv, this.id, (vs) => this.#foreign(vs));
+    return () => {
+      this.#listeners?.delete(listener);
+      if (this.#listeners?.size === 0) {
+        this.#unwatch?.();
+        this.#unwatch = undefined;
+      }
+    };
   }
 
-  /** Forgets the loaded state, so the next turn reads KV again. */
-  invalidate(): Promise<void> {
-    return this.exclusive(() => {
-      this.#loaded = false;
-      this.#commands = undefined;
-      return Promise.resolve();
-    });
+  /** The head changed: if another writer did it, catch up and replay what it committed. */
+  #foreign(versionstamp: string | null): void {
+    const mine = () => versionstamp !== null && versionstamp <= (this.#hot?.versionstamp ?? "");
+    if (!this.#loaded || versionstamp === null || mine()) return;
+    void this.exclusive(() => mine() ? Promise.resolve() : this.#catchUp()).catch(() => {});
   }
 
-  /** Marks the hot state as gone (deleted or retired) and fails what is queued. */
+  /** Reloads from KV after another writer committed, and replays its events to subscribers. */
+  async #catchUp(): Promise<void> {
+    const before = this.#hot;
+    const latest = await this.#env.hot.load(this.id);
+    const from = before?.head.version ?? 0;
+    const events = latest && this.#listeners?.size && latest.head.version > from
+      ? await missedEvents(this.#env.hot, this.#env.history, this.id, from, latest.head.version)
+      : [];
+    this.#hot = latest;
+    this.#stateBytes = latest ? utf8Length(JSON.stringify(latest.state)) : 0;
+    this.#commands = undefined;
+    if (events.length > 0 && this.#listeners) { for (const l of this.#listeners) l(events); }
+  }
+
+  /** Marks the hot state as gone (deleted or retired); later commands answer 404. */
   markGone(): void {
     this.gone = true;
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#hot = undefined;
     this.#loaded = true;
   }
@@ -294,7 +338,7 @@ export class SessionActor {
     const events = turn.events;
     return () => {
       settleAll();
-      if (this.#listeners) for (const l of this.#listeners) l(events);
+      if (this.#listeners) { for (const l of this.#listeners) l(events); }
       env.committed(this.id, events, TERMINAL.has(built.head.status));
     };
   }

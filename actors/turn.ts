@@ -11,13 +11,7 @@ import { iso } from "../src/clock.ts";
 import { TooLargeError, ValidationError } from "../src/errors.ts";
 import type { SessionKind } from "../src/kind.ts";
 import { type Head } from "../src/hot/hot_store.ts";
-import {
-  assertSize,
-  LIMITS,
-  meanProgress,
-  type SessionEvent,
-  utf8Length,
-} from "../src/session.ts";
+import { assertSize, LIMITS, meanProgress, type SessionEvent, utf8Length } from "../src/session.ts";
 
 enablePatches();
 setAutoFreeze(false);

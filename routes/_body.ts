@@ -11,10 +11,13 @@ import { parse } from "../src/inputs.ts";
 import { LIMITS } from "../src/session.ts";
 
 /** Body limit of most routes: one message (1 MiB) plus room for its JSON envelope. */
-export const BODY_LIMIT = LIMITS.message + 64 * 1024;
+const BODY_LIMIT = LIMITS.message + 64 * 1024;
 
 /** Body limit of `POST …/results`: the largest result (64 MiB) plus room for its envelope. */
 export const RESULT_BODY_LIMIT = LIMITS.result + 1024 * 1024;
+
+/** Deepest JSON nesting a body may have; deeper input would overflow the stack of later stages. */
+const MAX_DEPTH = 256;
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -49,6 +52,11 @@ export async function readJson(req: Request, limit = BODY_LIMIT): Promise<unknow
     throw new ValidationError("Body is not valid UTF-8");
   }
   if (text.trim() === "") return undefined;
+  if (depthOver(text, MAX_DEPTH)) {
+    throw new ValidationError(`Body nests deeper than ${MAX_DEPTH} levels`, {
+      maxDepth: MAX_DEPTH,
+    });
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -63,7 +71,25 @@ export async function body<T extends z.ZodType>(
   what: string,
   limit = BODY_LIMIT,
 ): Promise<z.output<T>> {
-  return parse(schema, (await readJson(c.req.raw, limit)) ?? {}, what);
+  const value = await readJson(c.req.raw, limit);
+  return parse(schema, value === undefined ? {} : value, what);
+}
+
+/** True when the brackets of JSON `text` nest deeper than `max`, counting outside strings only. */
+function depthOver(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) return true;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return false;
 }
 
 function tooLarge(bytes: number, limit: number): TooLargeError {

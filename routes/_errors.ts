@@ -11,7 +11,9 @@ import { DenizenError } from "../src/errors.ts";
 
 /** Renders an error of the family, or a 500 (a bug) for anything else. */
 export const onError: ErrorHandler = (err, c) => {
-  if (err instanceof DenizenError) return problem(c, err.status, err.code, err.message, err.details);
+  if (err instanceof DenizenError) {
+    return problem(c, err.status, err.code, err.message, err.details);
+  }
   if (err instanceof HTTPException && err.status < 500) {
     return problem(c, err.status, "http_error", err.message || "Bad request");
   }

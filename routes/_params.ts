@@ -12,9 +12,15 @@ import { agentName, parse } from "../src/inputs.ts";
 import { ID_PATTERN, sessionId } from "../src/session.ts";
 
 /** A checkpoint id: the same alphabet as session ids. */
-export const checkpointId = z.string().regex(ID_PATTERN, "Checkpoint ids match ^[A-Za-z0-9_-]{1,128}$");
+export const checkpointId = z.string().regex(
+  ID_PATTERN,
+  "Checkpoint ids match ^[A-Za-z0-9_-]{1,128}$",
+);
 
-const actionName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "Action names are 1-64 of [A-Za-z0-9_.-]");
+const actionName = z.string().regex(
+  /^[A-Za-z0-9_.-]{1,64}$/,
+  "Action names are 1-64 of [A-Za-z0-9_.-]",
+);
 
 /** A client command id, from a body `id` or the `Idempotency-Key` header. */
 export const commandIdSchema = z.string().regex(
@@ -74,7 +80,11 @@ export function ifMatch(c: Context): number | undefined {
   const raw = c.req.header("If-Match")?.trim();
   if (raw === undefined || raw === "*") return undefined;
   const m = /^"(\d{1,15})"$/.exec(raw) ?? /^(\d{1,15})$/.exec(raw);
-  if (!m) throw new ValidationError(`If-Match must be a version like "12"`, { ifMatch: raw.slice(0, 64) });
+  if (!m) {
+    throw new ValidationError(`If-Match must be a version like "12"`, {
+      ifMatch: raw.slice(0, 64),
+    });
+  }
   return Number(m[1]);
 }
 

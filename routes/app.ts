@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import type { Runtime } from "../src/runtime.ts";
 import { Tokens } from "../src/tokens.ts";
 import { notFound, onError } from "./_errors.ts";
+import { archiveRoutes } from "./archive.ts";
 import { type AppEnv, authenticate, tokenRoutes } from "./auth.ts";
 import { healthRoutes } from "./health.ts";
 import { historyRoutes } from "./history.ts";
@@ -41,6 +42,7 @@ export function createApp(rt: Runtime, opts: AppOptions = {}): Hono {
   app.use("*", authenticate(tokens));
   app.route("/", healthRoutes(rt));
   app.get("/v1/sessions/:id/ws", wsRoute(rt));
+  app.route("/v1/sessions", archiveRoutes(rt));
   app.route("/v1/sessions", sessionRoutes(rt));
   app.route("/v1/sessions", lifecycleRoutes(rt));
   app.route("/v1/sessions", historyRoutes(rt));

@@ -9,7 +9,12 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { parseDuration } from "../src/duration.ts";
-import { ConflictError, ForbiddenError, UnauthorizedError, ValidationError } from "../src/errors.ts";
+import {
+  ConflictError,
+  ForbiddenError,
+  UnauthorizedError,
+  ValidationError,
+} from "../src/errors.ts";
 import { agentName } from "../src/inputs.ts";
 import type { Runtime } from "../src/runtime.ts";
 import type { Grant, Tokens } from "../src/tokens.ts";
@@ -25,7 +30,7 @@ export type AppEnv = {
 };
 
 /** The longest a session token may live: 24 hours. */
-export const MAX_TOKEN_TTL_MS = 86_400_000;
+const MAX_TOKEN_TTL_MS = 86_400_000;
 
 const OPEN: Grant = { scope: "all" };
 const SESSION_PATH = /^\/v1\/sessions\/([^/]+)(\/.*)?$/;
@@ -38,7 +43,9 @@ export function authenticate(tokens: Tokens | undefined): MiddlewareHandler<AppE
       return await next();
     }
     const presented = bearer(c.req.header("Authorization")) ??
-      (c.req.path.endsWith("/ws") ? subprotocol(c.req.header("Sec-WebSocket-Protocol")) : undefined);
+      (c.req.path.endsWith("/ws")
+        ? subprotocol(c.req.header("Sec-WebSocket-Protocol"))
+        : undefined);
     if (presented === undefined) throw new UnauthorizedError();
     const grant = await tokens.verify(presented);
     if (grant === undefined) throw new UnauthorizedError("Invalid or expired bearer token");
@@ -85,7 +92,9 @@ export function tokenRoutes(rt: Runtime, tokens: Tokens | undefined): Hono<AppEn
   const r = new Hono<AppEnv>();
   r.post("/:id/tokens", async (c) => {
     const id = sessionParam(c);
-    if (c.get("grant").scope !== "all") throw new ForbiddenError("Only the server token mints tokens");
+    if (c.get("grant").scope !== "all") {
+      throw new ForbiddenError("Only the server token mints tokens");
+    }
     if (tokens === undefined) {
       throw new ConflictError("Session tokens need a server token: set DENIZEN_TOKEN");
     }

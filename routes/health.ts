@@ -25,8 +25,13 @@ export function healthRoutes(rt: Runtime): Hono<AppEnv> {
     }
     return c.json({ ok: true, kv, sql });
   });
-  r.get("/metrics", (c) =>
-    c.text(rt.metrics.render(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+  r.get(
+    "/metrics",
+    (c) =>
+      c.text(rt.metrics.render(), 200, {
+        "content-type": "text/plain; version=0.0.4; charset=utf-8",
+      }),
+  );
   return r;
 }
 

@@ -27,9 +27,12 @@ const messagesQuery = z.object({
   before: positive.optional(),
   limit: positive.optional(),
   condensed: positive.optional(),
-}).strict().refine((q) => q.condensed === undefined || q.before === undefined && q.limit === undefined, {
-  message: "condensed cannot be combined with before or limit",
-});
+}).strict().refine(
+  (q) => q.condensed === undefined || q.before === undefined && q.limit === undefined,
+  {
+    message: "condensed cannot be combined with before or limit",
+  },
+);
 const resultsQuery = z.object({
   agent: z.string().max(128).optional(),
   key: z.string().max(256).optional(),

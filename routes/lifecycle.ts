@@ -14,7 +14,8 @@ import type { AppEnv } from "./auth.ts";
 
 const completeBody = z.object({ report: z.unknown().optional() }).strict();
 const failBody = z.object({ error: z.string().min(1).max(4096) }).strict();
-const forkBody = z.object({ checkpoint: checkpointId.optional(), id: sessionId.optional() }).strict();
+const forkBody = z.object({ checkpoint: checkpointId.optional(), id: sessionId.optional() })
+  .strict();
 
 /** The lifecycle routes under `/v1/sessions`. */
 export function lifecycleRoutes(rt: Runtime): Hono<AppEnv> {

@@ -23,7 +23,8 @@ import {
 } from "./_params.ts";
 import { type AppEnv, callerAgent } from "./auth.ts";
 
-const actionBody = z.object({ args: z.unknown().optional(), id: commandIdSchema.optional() }).strict();
+const actionBody = z.object({ args: z.unknown().optional(), id: commandIdSchema.optional() })
+  .strict();
 
 /** The `/v1/sessions` routes for sessions themselves. */
 export function sessionRoutes(rt: Runtime): Hono<AppEnv> {

@@ -44,7 +44,9 @@ export async function runCommand(
   switch (frame.t) {
     case "action": {
       const r = await rt.action(session, frame.name, frame.args ?? {}, { id, agent });
-      return r.result === undefined ? { version: r.version } : { version: r.version, result: r.result };
+      return r.result === undefined
+        ? { version: r.version }
+        : { version: r.version, result: r.result };
     }
     case "patch": {
       const ops = frame.ops as Operation[]; // checked by the runtime's patchOps schema

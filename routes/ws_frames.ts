@@ -89,10 +89,15 @@ export function parseFrame(data: unknown): ClientFrame | FrameProblem {
 
 /** `{t:"welcome"}`: the snapshot, or after a replay the session without its state. */
 export interface WelcomeFrame {
+  /** The frame type. */
   t: "welcome";
+  /** This connection's id. */
   conn: string;
+  /** The snapshot; after a replay, the session without its state. */
   session: Session | Omit<Session, "state">;
+  /** Seq of the last event the client has now: live events continue from `seq + 1`. */
   seq: number;
+  /** Events replayed before this welcome, when the client asked with `?since`. */
   replayed?: number;
 }
 

@@ -24,7 +24,7 @@ export interface WsOptions {
   rate?: number;
   /** Frames accepted in one burst. Default `rate`. */
   burst?: number;
-  /** Refused frames within one second after which the connection is closed with 1008. Default 200. */
+  /** Refused frames within one second after which the connection is closed with 4029. Default 200. */
   maxRefused?: number;
   /** Commands awaiting their ack, per connection. Default 1,000 (the server remembers 1,000 ids). */
   maxInFlight?: number;
@@ -90,7 +90,9 @@ export class WsHub {
   /** Agents connected to `session`, sorted. */
   agents(session: string): string[] {
     const names = new Set<string>();
-    for (const m of this.#sessions.get(session) ?? []) if (m.agent !== undefined) names.add(m.agent);
+    for (const m of this.#sessions.get(session) ?? []) {
+      if (m.agent !== undefined) names.add(m.agent);
+    }
     return [...names].sort();
   }
 

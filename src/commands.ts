@@ -18,12 +18,7 @@ import {
   ValidationError,
 } from "./errors.ts";
 import type { ActionContext, SessionKind } from "./kind.ts";
-import type {
-  AgentInput,
-  CreateInput,
-  MessageInput,
-  ResultInput,
-} from "./inputs.ts";
+import type { AgentInput, CreateInput, MessageInput, ResultInput } from "./inputs.ts";
 import {
   assertSize,
   assertWritable,

@@ -21,7 +21,10 @@ const duration = z.union([z.number().positive().finite(), z.string().max(32)]).r
     return false;
   }
 }, "A TTL is a duration like 90s, 5m, 24h or 7d, of at most 100 years");
-const agentName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,128}$/, "Agent names are 1-128 of [A-Za-z0-9_.:@-]");
+const agentName = z.string().regex(
+  /^[A-Za-z0-9_.:@-]{1,128}$/,
+  "Agent names are 1-128 of [A-Za-z0-9_.:@-]",
+);
 
 /** `POST /v1/sessions`. */
 export const createInput = z.object({
@@ -69,7 +72,17 @@ export type ResultInput = z.infer<typeof resultInput>;
 
 const pointer = z.string().max(4096).refine((p) => p === "" || p.startsWith("/"), {
   message: "A JSON pointer is empty or starts with /",
+}).refine(prototypeFree, {
+  message: "A JSON pointer may not name __proto__ or constructor/prototype",
 });
+
+/** fast-json-patch refuses `__proto__` and `constructor/prototype` segments: reject them as input. */
+function prototypeFree(p: string): boolean {
+  const keys = p.split("/").map((k) => k.replaceAll("~1", "/").replaceAll("~0", "~"));
+  return keys.every((k, i) =>
+    k !== "__proto__" && !(k === "prototype" && keys[i - 1] === "constructor")
+  );
+}
 
 /** One RFC 6902 operation. */
 export const patchOp = z.discriminatedUnion("op", [

@@ -7,6 +7,7 @@
 import type { BlobStore } from "./blobs/blob_store.ts";
 import { FileBlobStore } from "./blobs/file_blob_store.ts";
 import { MemoryBlobStore } from "./blobs/memory_blob_store.ts";
+import { DenizenError, UnavailableError } from "./errors.ts";
 import type { HistoryStore } from "./history/history_store.ts";
 import { isPostgresUrl, openHistory } from "./history/open_history.ts";
 
@@ -63,7 +64,7 @@ export async function openStores(opts: StoreOptions): Promise<Stores> {
   return {
     kv,
     ownsKv: !opts.kv,
-    history,
+    history: unavailableOnFailure(history),
     blobs,
     archiveDir: opts.memory ? undefined : `${dir}/archives`,
     where: {
@@ -76,4 +77,28 @@ export async function openStores(opts: StoreOptions): Promise<Stores> {
 
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}
+
+/**
+ * Wraps the history store so that a failure of the database itself (a lost
+ * connection, a locked file) reaches callers as a 503 they may retry, while
+ * the store's own 4xx errors pass through unchanged.
+ */
+function unavailableOnFailure(history: HistoryStore): HistoryStore {
+  return new Proxy(history, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const out = value.apply(target, args);
+        if (!(out instanceof Promise)) return out;
+        return out.catch((error: unknown) => {
+          if (error instanceof DenizenError) throw error;
+          throw new UnavailableError(
+            `History store unavailable: ${(error as Error)?.message ?? error}`,
+          );
+        });
+      };
+    },
+  });
 }

@@ -17,20 +17,19 @@ import {
   agentCommand,
   checkpointCommand,
   createCommand,
+  installCommand,
   lifecycleCommand,
   messageCommand,
   patchCommand,
   restoreCommand,
   resultCommand,
 } from "./commands.ts";
+import { archiveSession } from "./archive/archive_session.ts";
+import { exportSession } from "./archive/export_session.ts";
+import { importSession } from "./archive/import_session.ts";
 import { OutboxDrainer } from "./drainer.ts";
 import { parseDuration } from "./duration.ts";
-import {
-  NotFoundError,
-  SessionNotFoundError,
-  TransitionError,
-  ValidationError,
-} from "./errors.ts";
+import { NotFoundError, SessionNotFoundError, TransitionError, ValidationError } from "./errors.ts";
 import type {
   Checkpoint,
   HistoryStore,
@@ -65,6 +64,8 @@ import {
   type Session,
   type SessionEvent,
   TERMINAL,
+  type Transition,
+  transition,
   utf8Length,
 } from "./session.ts";
 
@@ -132,6 +133,7 @@ export class Runtime {
       committer,
       clock: this.clock,
       kinds,
+      history: stores.history,
       batchMax: opts.batchMax ?? 256,
       graceMs: opts.graceMs ?? 86_400_000,
       snapshotEvery: opts.snapshotEvery ?? 64,
@@ -189,7 +191,11 @@ export class Runtime {
         void this.#expire(id).catch(() => {});
         return { ...s, status: "expired" };
       }
-      return s;
+      if (!TERMINAL.has(s.status)) return s;
+      // Terminal but not yet retired from KV: SQL has the full row (with the report) once drained.
+      await this.#drainer.settle();
+      const rec = await this.history.getSession(id);
+      return rec ? { ...rec, state: rec.state ?? s.state } : s;
     }
     this.#registry.drop(id);
     const rec = await this.history.getSession(id);
@@ -227,7 +233,11 @@ export class Runtime {
     opts: { id?: string; agent?: string } = {},
   ): Promise<{ version: number; result: unknown; duplicate?: boolean }> {
     const ack = await this.#submit(id, actionCommand(name, args, opts));
-    return { version: ack.version, result: ack.result, ...(ack.duplicate ? { duplicate: true } : {}) };
+    return {
+      version: ack.version,
+      result: ack.result,
+      ...(ack.duplicate ? { duplicate: true } : {}),
+    };
   }
 
   /** active → paused, with a checkpoint. */
@@ -242,7 +252,9 @@ export class Runtime {
 
   /** active or paused → completed, with a final checkpoint; the session moves to SQL. */
   complete(id: string, report?: unknown): Promise<Session> {
-    if (report !== undefined) assertSize("Report", utf8Length(JSON.stringify(report)), LIMITS.message);
+    if (report !== undefined) {
+      assertSize("Report", utf8Length(JSON.stringify(report)), LIMITS.message);
+    }
     return this.#lifecycle(id, "complete", { report });
   }
 
@@ -259,7 +271,7 @@ export class Runtime {
     t: "pause" | "resume" | "complete" | "fail",
     opts: { report?: unknown; error?: string },
   ): Promise<Session> {
-    await this.#submit(id, lifecycleCommand(t, { ...opts, cpId: this.ids() }));
+    await this.#submit(id, lifecycleCommand(t, { ...opts, cpId: this.ids() }), t);
     return await this.get(id);
   }
 
@@ -281,7 +293,10 @@ export class Runtime {
     input: AgentInput,
     cmdId?: string,
   ): Promise<{ version: number }> {
-    const ack = await this.#submit(id, agentCommand(agent, parse(agentInput, input, "agent"), cmdId));
+    const ack = await this.#submit(
+      id,
+      agentCommand(agent, parse(agentInput, input, "agent"), cmdId),
+    );
     return { version: ack.version };
   }
 
@@ -412,6 +427,28 @@ export class Runtime {
     return this.#registry.get(id).subscribe(listener);
   }
 
+  /** Streams the session's archive of SPEC §6 (gzip'd tar); see `exportSession`. */
+  export(id: string): Promise<ReadableStream<Uint8Array>> {
+    return exportSession(this, id);
+  }
+
+  /** Imports an archive as a session of the archive's id; 409 if it exists. See `importSession`. */
+  import(body: ReadableStream<Uint8Array>): Promise<Session> {
+    return importSession(this, body);
+  }
+
+  /** completed, failed or expired → archived; writes the archive file. See `archiveSession`. */
+  archive(id: string): Promise<Session> {
+    return archiveSession(this, id);
+  }
+
+  /** Installs an imported active or paused session in KV at its own version (history in SQL). */
+  async install(session: Session): Promise<void> {
+    const kind = this.kinds.get(session.kind);
+    if (!kind) throw new NotFoundError(`Kind '${session.kind}' not found`);
+    await this.#submit(session.id, installCommand(session, kind));
+  }
+
   /** Deletes a session everywhere: KV, SQL rows, blobs and archive file. */
   async delete(id: string): Promise<void> {
     assertId(id);
@@ -475,7 +512,8 @@ export class Runtime {
     if (this.stores.ownsKv) this.stores.kv.close();
   }
 
-  async #submit<R>(id: string, cmd: Command<R>): Promise<Ack<R>> {
+  /** Sends `cmd` to the session's actor. A cold session answers 409 with its status (`t` names the transition asked for). */
+  async #submit<R>(id: string, cmd: Command<R>, t?: Transition): Promise<Ack<R>> {
     assertId(id);
     const actor = this.#registry.get(id);
     try {
@@ -484,7 +522,10 @@ export class Runtime {
       if (!(error instanceof SessionNotFoundError)) throw error;
       this.#registry.drop(id);
       const rec = await this.history.getSession(id);
-      if (rec) throw new TransitionError(`Session '${id}' is ${rec.status}`, { id, status: rec.status });
+      if (rec) {
+        if (t) transition(id, rec.status, t); // throws the lifecycle table's 409
+        throw new TransitionError(`Session '${id}' is ${rec.status}`, { id, status: rec.status });
+      }
       throw error;
     }
   }

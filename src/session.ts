@@ -21,7 +21,12 @@ export const STATUSES: readonly Status[] = [
 ];
 
 /** Statuses whose hot state has left KV and which are served from SQL. */
-export const TERMINAL: ReadonlySet<Status> = new Set(["completed", "failed", "expired", "archived"]);
+export const TERMINAL: ReadonlySet<Status> = new Set([
+  "completed",
+  "failed",
+  "expired",
+  "archived",
+]);
 
 /** One agent's view of its own work inside a session. */
 export interface AgentState {

@@ -35,9 +35,14 @@ export class Tokens {
     opts: { agent?: string; ttlMs?: number } = {},
   ): Promise<{ token: string; expiresAt: string }> {
     const exp = this.#clock.now() + (opts.ttlMs ?? 3_600_000);
-    const payload = b64url(encoder.encode(JSON.stringify({ sid: session, agent: opts.agent, exp })));
+    const payload = b64url(
+      encoder.encode(JSON.stringify({ sid: session, agent: opts.agent, exp })),
+    );
     const sig = await crypto.subtle.sign("HMAC", await this.#hmac(), encoder.encode(payload));
-    return { token: `dzs.${payload}.${b64url(new Uint8Array(sig))}`, expiresAt: new Date(exp).toISOString() };
+    return {
+      token: `dzs.${payload}.${b64url(new Uint8Array(sig))}`,
+      expiresAt: new Date(exp).toISOString(),
+    };
   }
 
   /** The grant of `token`, or undefined when it is wrong, forged or expired. */
@@ -52,7 +57,12 @@ export class Tokens {
     } catch {
       return undefined;
     }
-    const ok = await crypto.subtle.verify("HMAC", await this.#hmac(), sig, encoder.encode(parts[1]));
+    const ok = await crypto.subtle.verify(
+      "HMAC",
+      await this.#hmac(),
+      sig,
+      encoder.encode(parts[1]),
+    );
     if (!ok) return undefined;
     try {
       const p = JSON.parse(new TextDecoder().decode(unb64url(parts[1])));

@@ -24,7 +24,9 @@ export function encodeCursor(c: ListCursor): string {
 export function decodeCursor(text: string): ListCursor {
   try {
     const bin = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    const value = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0))));
+    const value = JSON.parse(
+      new TextDecoder().decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0))),
+    );
     if (
       Array.isArray(value) && value.length === 2 && typeof value[0] === "string" &&
       typeof value[1] === "string"

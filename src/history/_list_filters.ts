@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from "kysely";
+import { type Expression, type ExpressionBuilder, type Kysely, sql, type SqlBool } from "kysely";
 import type { ListQuery } from "./history_store.ts";
 import type { HistoryDatabase, SqlDialectName } from "./history_database.ts";
 import { fts5Match, queryWords, tsQuery } from "./_search.ts";
@@ -25,8 +25,13 @@ type Eb = ExpressionBuilder<HistoryDatabase, "sessions">;
 type Condition = (eb: Eb) => Expression<SqlBool>;
 
 /** Whether the rows of `subquery` reach {@linkcode BROAD}. */
-async function isBroad(db: Kysely<HistoryDatabase>, subquery: Expression<unknown>): Promise<boolean> {
-  const { rows } = await sql<{ n: number }>`select count(*) as n from (${subquery} limit ${BROAD}) t`
+async function isBroad(
+  db: Kysely<HistoryDatabase>,
+  subquery: Expression<unknown>,
+): Promise<boolean> {
+  const { rows } = await sql<
+    { n: number }
+  >`select count(*) as n from (${subquery} limit ${BROAD}) t`
     .execute(db);
   return Number(rows[0]?.n ?? 0) >= BROAD;
 }
@@ -38,23 +43,33 @@ async function sideTable(
   value: string,
 ): Promise<Condition> {
   const column = table === "session_tags" ? "tag" : "agent";
-  const matches = sql`select session_id from ${sql.table(table)} where ${sql.ref(column)} = ${value}`;
+  const matches = sql`select session_id from ${sql.table(table)} where ${
+    sql.ref(column)
+  } = ${value}`;
   if (dialect === "sqlite" && await isBroad(db, matches)) {
     return () =>
-      sql<SqlBool>`exists (select 1 from ${sql.table(table)} x where x.session_id = sessions.id and x.${
-        sql.ref(column)
-      } = ${value})`;
+      sql<SqlBool>`exists (select 1 from ${
+        sql.table(table)
+      } x where x.session_id = sessions.id and x.${sql.ref(column)} = ${value})`;
   }
   return () => sql<SqlBool>`sessions.id in (${matches})`;
 }
 
-async function sqliteFullText(db: Kysely<HistoryDatabase>, words: readonly string[]): Promise<Condition> {
+async function sqliteFullText(
+  db: Kysely<HistoryDatabase>,
+  words: readonly string[],
+): Promise<Condition> {
   const match = fts5Match(words);
   const inSessions = sql`select rowid from sessions_fts where sessions_fts match ${match}`;
   const inMessages = sql`select rowid from messages_fts where messages_fts match ${match}`;
-  const [broadSessions, broadMessages] = [await isBroad(db, inSessions), await isBroad(db, inMessages)];
+  const [broadSessions, broadMessages] = [
+    await isBroad(db, inSessions),
+    await isBroad(db, inMessages),
+  ];
+  // A leading `+` keeps the planner from driving the query from the matches: it reads the
+  // listing index in order and looks each row up in the collected matches instead.
   const sessionSide = broadSessions
-    ? sql`exists (select 1 from sessions_fts f where f.rowid = sessions.rowid and sessions_fts match ${match})`
+    ? sql`+sessions.rowid in (${inSessions})`
     : sql`sessions.rowid in (${inSessions})`;
   const messageSide = broadMessages
     ? sql`exists (select 1 from messages m where m.session_id = sessions.id and exists (select 1 from messages_fts f where f.rowid = m.rowid and messages_fts match ${match}))`
@@ -65,7 +80,9 @@ async function sqliteFullText(db: Kysely<HistoryDatabase>, words: readonly strin
 function postgresFullText(words: readonly string[]): Condition {
   const q = sql`to_tsquery('simple', ${tsQuery(words)})`;
   return () =>
-    sql<SqlBool>`(sessions.search @@ ${q} or sessions.id in (select m.session_id from messages m where m.tsv @@ ${q}))`;
+    sql<
+      SqlBool
+    >`(sessions.search @@ ${q} or sessions.id in (select m.session_id from messages m where m.tsv @@ ${q}))`;
 }
 
 /** Every condition of `query`, ready for `where`; an empty list when nothing filters. */
@@ -85,7 +102,9 @@ export async function listConditions(
     out.push((eb) => eb(eb.refTuple("updated_at", "id"), "<", eb.tuple(c.updatedAt, c.id)));
   }
   if (query.tag !== undefined) out.push(await sideTable(db, dialect, "session_tags", query.tag));
-  if (query.agent !== undefined) out.push(await sideTable(db, dialect, "session_agents", query.agent));
+  if (query.agent !== undefined) {
+    out.push(await sideTable(db, dialect, "session_agents", query.agent));
+  }
   const words = queryWords(query.q ?? "");
   if (words.length > 0) {
     out.push(dialect === "postgres" ? postgresFullText(words) : await sqliteFullText(db, words));

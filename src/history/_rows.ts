@@ -31,7 +31,11 @@ function parse(text: string | null): unknown {
 }
 
 /** Copies `value` into `out[key]` unless it is null or undefined. */
-function opt<T extends object, K extends keyof T>(out: T, key: K, value: T[K] | null | undefined): void {
+function opt<T extends object, K extends keyof T>(
+  out: T,
+  key: K,
+  value: T[K] | null | undefined,
+): void {
   if (value !== null && value !== undefined) out[key] = value;
 }
 

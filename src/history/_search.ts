@@ -3,7 +3,8 @@
  * becomes a match expression that can never be a syntax error.
  *
  * User input is cut into words of letters and digits; nothing else reaches
- * the engine. Every word must match; the last one also matches as a prefix.
+ * the engine. Every word must match, whole: a prefix query costs a scan of
+ * every indexed term with that prefix, too slow to probe row by row.
  *
  * @module
  */
@@ -22,7 +23,7 @@ function words(text: string): string[] {
 function collect(value: unknown, out: string[]): void {
   if (typeof value === "string") out.push(value);
   else if (typeof value === "number" || typeof value === "boolean") out.push(String(value));
-  else if (Array.isArray(value)) for (const v of value) collect(v, out);
+  else if (Array.isArray(value)) { for (const v of value) collect(v, out); }
   else if (value !== null && typeof value === "object") {
     for (const v of Object.values(value)) collect(v, out);
   }
@@ -44,12 +45,12 @@ export function queryWords(q: string): string[] {
   return [...new Set(words(q).map((w) => w.slice(0, MAX_WORD)))].slice(0, MAX_WORDS);
 }
 
-/** An FTS5 match expression: every word quoted, the last also as a prefix. */
+/** An FTS5 match expression: every word quoted, all required. */
 export function fts5Match(qwords: readonly string[]): string {
-  return qwords.map((w, i) => `"${w}"${i === qwords.length - 1 ? "*" : ""}`).join(" ");
+  return qwords.map((w) => `"${w}"`).join(" ");
 }
 
-/** A `to_tsquery` expression: every word quoted and and-ed, the last also as a prefix. */
+/** A `to_tsquery` expression: every word quoted, all required. */
 export function tsQuery(qwords: readonly string[]): string {
-  return qwords.map((w, i) => `'${w}'${i === qwords.length - 1 ? ":*" : ""}`).join(" & ");
+  return qwords.map((w) => `'${w}'`).join(" & ");
 }

@@ -105,7 +105,9 @@ async function upsertSessions(
   for (const chunk of chunks(tags, dialect)) {
     await trx.insertInto("session_tags").values(chunk).execute();
   }
-  const agents = fresh.flatMap((s) => Object.keys(s.agents).map((agent) => ({ session_id: s.id, agent })));
+  const agents = fresh.flatMap((s) =>
+    Object.keys(s.agents).map((agent) => ({ session_id: s.id, agent }))
+  );
   for (const chunk of chunks(agents, dialect)) {
     await trx.insertInto("session_agents").values(chunk).execute();
   }
@@ -135,12 +137,20 @@ async function pruneCheckpoints(
 ): Promise<void> {
   await trx.deleteFrom("checkpoints")
     .where("session_id", "=", sessionId)
-    .where("seq", "not in", (eb) =>
-      eb.selectFrom("checkpoints").select("seq").where("session_id", "=", sessionId)
-        .orderBy("seq", "desc").limit(keep))
-    .where("seq", "not in", (eb) =>
-      eb.selectFrom("checkpoints").select("seq").where("session_id", "=", sessionId)
-        .where("final", "=", 1).orderBy("seq", "desc").limit(1))
+    .where(
+      "seq",
+      "not in",
+      (eb) =>
+        eb.selectFrom("checkpoints").select("seq").where("session_id", "=", sessionId)
+          .orderBy("seq", "desc").limit(keep),
+    )
+    .where(
+      "seq",
+      "not in",
+      (eb) =>
+        eb.selectFrom("checkpoints").select("seq").where("session_id", "=", sessionId)
+          .where("final", "=", 1).orderBy("seq", "desc").limit(1),
+    )
     .execute();
 }
 

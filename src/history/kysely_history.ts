@@ -154,7 +154,9 @@ export class KyselyHistoryStore implements HistoryStore {
     if (opts.agent !== undefined) base = base.where("agent", "=", opts.agent);
     if (opts.key !== undefined) base = base.where("key", "=", opts.key);
     const ranked = base.select((eb) =>
-      eb.fn.agg<number>("row_number").over((ob) => ob.partitionBy(["agent", "key"]).orderBy("seq", "desc"))
+      eb.fn.agg<number>("row_number").over((ob) =>
+        ob.partitionBy(["agent", "key"]).orderBy("seq", "desc")
+      )
         .as("rank")
     );
     let qb = opts.latest
@@ -201,9 +203,13 @@ export class KyselyHistoryStore implements HistoryStore {
         ]);
         return rules.failed ? eb.or([old, eb("status", "=", "failed")]) : old;
       })
-      .where("id", "not in", (eb) =>
-        eb.selectFrom("sessions").select("id").where("status", "=", "completed")
-          .orderBy("updated_at", "desc").orderBy("id", "desc").limit(keep))
+      .where(
+        "id",
+        "not in",
+        (eb) =>
+          eb.selectFrom("sessions").select("id").where("status", "=", "completed")
+            .orderBy("updated_at", "desc").orderBy("id", "desc").limit(keep),
+      )
       .orderBy("updated_at").orderBy("id").execute();
     return rows.map((r) => r.id);
   }
@@ -212,7 +218,16 @@ export class KyselyHistoryStore implements HistoryStore {
     return this.#db.transaction().execute(async (trx) => {
       const blobs = await trx.selectFrom("results").select("blob").distinct()
         .where("session_id", "=", id).where("blob", "is not", null).orderBy("blob").execute();
-      for (const table of ["events", "messages", "results", "checkpoints", "session_tags", "session_agents"] as const) {
+      for (
+        const table of [
+          "events",
+          "messages",
+          "results",
+          "checkpoints",
+          "session_tags",
+          "session_agents",
+        ] as const
+      ) {
         await trx.deleteFrom(table).where("session_id", "=", id).execute();
       }
       await trx.deleteFrom("sessions").where("id", "=", id).execute();

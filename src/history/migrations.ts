@@ -158,13 +158,19 @@ async function sqliteFullText(db: AnyDb): Promise<void> {
     const remove = sql.raw(
       `INSERT INTO ${fts}(${fts}, rowid, ${column}) VALUES ('delete', old.rowid, old.${column});`,
     );
-    await sql`CREATE TRIGGER ${sql.id(`${fts}_ai`)} AFTER INSERT ON ${sql.id(table)} BEGIN ${add} END`
+    await sql`CREATE TRIGGER ${sql.id(`${fts}_ai`)} AFTER INSERT ON ${
+      sql.id(table)
+    } BEGIN ${add} END`
       .execute(db);
-    await sql`CREATE TRIGGER ${sql.id(`${fts}_ad`)} AFTER DELETE ON ${sql.id(table)} BEGIN ${remove} END`
+    await sql`CREATE TRIGGER ${sql.id(`${fts}_ad`)} AFTER DELETE ON ${
+      sql.id(table)
+    } BEGIN ${remove} END`
       .execute(db);
     await sql`CREATE TRIGGER ${sql.id(`${fts}_au`)} AFTER UPDATE OF ${sql.id(column)} ON ${
       sql.id(table)
-    } WHEN old.${sql.ref(column)} IS NOT new.${sql.ref(column)} BEGIN ${remove} ${add} END`.execute(db);
+    } WHEN old.${sql.ref(column)} IS NOT new.${sql.ref(column)} BEGIN ${remove} ${add} END`.execute(
+      db,
+    );
   }
 }
 
@@ -191,6 +197,8 @@ export async function migrateHistory(db: AnyDb, dialect: SqlDialectName): Promis
   const migrator = new Migrator({ db, provider: historyMigrations(dialect) });
   const { error } = await migrator.migrateToLatest();
   if (error) {
-    throw new UnavailableError(`History migration failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UnavailableError(
+      `History migration failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

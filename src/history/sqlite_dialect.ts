@@ -5,7 +5,7 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from "kysely";
+import { type SqliteDatabase, SqliteDialect, type SqliteStatement } from "kysely";
 
 /** Options of {@linkcode openSqliteDialect}. */
 export interface SqliteDialectOptions {
@@ -37,7 +37,9 @@ class NodeSqliteStatement implements SqliteStatement {
     return this.#stmt.all(...parameters.map(bindable));
   }
 
-  run(parameters: ReadonlyArray<unknown>): { changes: number | bigint; lastInsertRowid: number | bigint } {
+  run(
+    parameters: ReadonlyArray<unknown>,
+  ): { changes: number | bigint; lastInsertRowid: number | bigint } {
     const { changes, lastInsertRowid } = this.#stmt.run(...parameters.map(bindable));
     return { changes, lastInsertRowid };
   }

@@ -104,7 +104,9 @@ export class HotStore {
         const seq = entry.key[3] as number;
         if (!h.logs.includes(seq)) continue;
         const ops = await this.decode<[number, Operation[]][]>(entry.value as Stored);
-        for (const [, batch] of ops) state = jsonpatch.applyPatch(state, batch, false, true).newDocument;
+        for (const [, batch] of ops) {
+          state = jsonpatch.applyPatch(state, batch, false, true).newDocument;
+        }
       }
       return { head: h, state, versionstamp: head.versionstamp! };
     }

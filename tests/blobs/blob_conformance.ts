@@ -69,7 +69,9 @@ export function blobConformance(
   });
 
   test("list() gives the keys with a prefix, sorted", async (store) => {
-    for (const key of ["s2/b", "s1/z", "s1/a", "s10/a", "s1/deep/x", "top"]) await store.put(key, bytes(1));
+    for (const key of ["s2/b", "s1/z", "s1/a", "s10/a", "s1/deep/x", "top"]) {
+      await store.put(key, bytes(1));
+    }
     assert.deepEqual(await store.list("s1/"), ["s1/a", "s1/deep/x", "s1/z"]);
     assert.deepEqual(await store.list("s1"), ["s1/a", "s1/deep/x", "s1/z", "s10/a"]);
     assert.deepEqual(await store.list(""), ["s1/a", "s1/deep/x", "s1/z", "s10/a", "s2/b", "top"]);
@@ -77,7 +79,9 @@ export function blobConformance(
   });
 
   test("delete() removes one key and deletePrefix() removes a session's blobs only", async (store) => {
-    for (const key of ["s1/a", "s1/b", "s1/deep/c", "s10/a", "s2/a"]) await store.put(key, bytes(1));
+    for (const key of ["s1/a", "s1/b", "s1/deep/c", "s10/a", "s2/a"]) {
+      await store.put(key, bytes(1));
+    }
     await store.delete("s1/a");
     await store.delete("s1/never");
     assert.equal(await store.get("s1/a"), undefined);

@@ -123,3 +123,31 @@ Deno.test("two runtimes on one KV update the same session concurrently and lose 
     await Deno.remove(path);
   }
 });
+
+Deno.test("a subscriber on one instance receives, in order, the events committed by another instance on the same KV", async () => {
+  // Two instances share KV and SQL, as on Deno Deploy with PostgreSQL.
+  const dir = await Deno.makeTempDir();
+  const kv = await Deno.openKv(`${dir}/kv.sqlite3`);
+  const a = await createRuntime({ kv, dataDir: dir, tickMs: 0, kinds: [ledger] });
+  const b = await createRuntime({ kv, dataDir: dir, tickMs: 0, kinds: [ledger] });
+  try {
+    const s = await a.create("ledger");
+    const seen: number[] = [];
+    let resolve = () => {};
+    const done = new Promise<void>((r) => resolve = r);
+    const unsubscribe = await a.subscribe(s.id, (events) => {
+      for (const e of events) seen.push(e.seq);
+      if (seen.includes(11)) resolve();
+    });
+    for (let i = 0; i < 10; i++) await b.action(s.id, "step", { v: i, tag: `b${i}` });
+    await done;
+    unsubscribe();
+    assert.deepEqual(seen, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual((await a.get(s.id)).state, (await b.get(s.id)).state);
+  } finally {
+    await a.close();
+    await b.close();
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -10,7 +10,9 @@ Deno.test("resume() of a completed session fails with 409 'Cannot resume complet
     await rt.complete(s.id, { summary: "done" });
     await assert.rejects(
       rt.resume(s.id),
-      (e) => e instanceof TransitionError && e.status === 409 && e.message === "Cannot resume completed session",
+      (e) =>
+        e instanceof TransitionError && e.status === 409 &&
+        e.message === "Cannot resume completed session",
     );
   } finally {
     await rt.close();
@@ -26,7 +28,10 @@ Deno.test("every transition outside the lifecycle table is 409 and names the cur
     await assert.rejects(rt.pause(s.id), /it is paused/);
     await assert.rejects(rt.patch(s.id, [{ op: "add", path: "/x", value: 1 }]), /is paused/);
     await rt.fail(s.id, "agent crashed");
-    await assert.rejects(rt.pause(s.id), (e) => e instanceof TransitionError && /failed/.test(e.message));
+    await assert.rejects(
+      rt.pause(s.id),
+      (e) => e instanceof TransitionError && /failed/.test(e.message),
+    );
     await assert.rejects(rt.complete(s.id), /failed/);
     await assert.rejects(rt.patch(s.id, [{ op: "add", path: "/x", value: 1 }]), /failed/);
     const failed = await rt.get(s.id);
@@ -144,7 +149,10 @@ Deno.test("commands to many sessions are committed together in one atomic", asyn
     const commitsBefore = rt.metrics.commits;
     await Promise.all(
       ids.flatMap((id) =>
-        Array.from({ length: 10 }, (_, j) => rt.patch(id, [{ op: "add", path: `/k${j}`, value: j }]))
+        Array.from(
+          { length: 10 },
+          (_, j) => rt.patch(id, [{ op: "add", path: `/k${j}`, value: j }]),
+        )
       ),
     );
     const commits = rt.metrics.commits - commitsBefore;
@@ -166,7 +174,13 @@ Deno.test("an action that throws is undone alone: the rest of its batch commits"
       rt.action(s.id, "step", { v: -1, tag: "bad args" }),
       rt.action(s.id, "nope", {}),
     ]);
-    assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled", "rejected", "rejected"]);
+    assert.deepEqual(results.map((r) => r.status), [
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+      "rejected",
+      "rejected",
+    ]);
     assert.match(String((results[3] as PromiseRejectedResult).reason.message), /Invalid arguments/);
     assert.equal((results[4] as PromiseRejectedResult).reason.status, 404);
     const after = await rt.get(s.id);

@@ -76,7 +76,12 @@ export function event(
 }
 
 /** A `message` event. */
-export function messageEvent(sessionId: string, seq: number, content: string, agent?: string): SessionEvent {
+export function messageEvent(
+  sessionId: string,
+  seq: number,
+  content: string,
+  agent?: string,
+): SessionEvent {
   return event(sessionId, seq, "message", { id: `m${seq}`, role: "user", content }, agent);
 }
 

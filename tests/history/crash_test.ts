@@ -7,7 +7,13 @@ Deno.test("after SIGKILL under write load, every acknowledged event is in SQL ex
     const acked = new Map<string, number>();
     for (let round = 0; round < 3; round++) {
       const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--unstable-kv", new URL("./_crash_child.ts", import.meta.url).pathname, dir],
+        args: [
+          "run",
+          "-A",
+          "--unstable-kv",
+          new URL("./_crash_child.ts", import.meta.url).pathname,
+          dir,
+        ],
         stdout: "piped",
         stderr: "inherit",
       }).spawn();

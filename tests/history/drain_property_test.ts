@@ -6,7 +6,14 @@ import type { Runtime } from "../../src/runtime.ts";
 type Step = { t: "cmd"; s: number; n: number } | { t: "drain" } | { t: "restart"; clean: boolean };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ t: fc.constant("cmd" as const), s: fc.nat(2), n: fc.integer({ min: 1, max: 8 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      t: fc.constant("cmd" as const),
+      s: fc.nat(2),
+      n: fc.integer({ min: 1, max: 8 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ t: "drain" as const }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("restart" as const), clean: fc.boolean() }) },
 );
@@ -26,10 +33,13 @@ Deno.test("after any interleaving of commands, drains and restarts, SQL holds ex
           if (st.t === "cmd") {
             const id = ids[st.s];
             await Promise.all(
-              Array.from({ length: st.n }, (_, k) =>
-                k % 2 === 0
-                  ? rt.patch(id, [{ op: "add", path: `/k${k}`, value: k }])
-                  : rt.addMessage(id, { role: "user", content: `m${k}` })),
+              Array.from(
+                { length: st.n },
+                (_, k) =>
+                  k % 2 === 0
+                    ? rt.patch(id, [{ op: "add", path: `/k${k}`, value: k }])
+                    : rt.addMessage(id, { role: "user", content: `m${k}` }),
+              ),
             );
           } else if (st.t === "drain") {
             await rt.flush();
@@ -43,7 +53,10 @@ Deno.test("after any interleaving of commands, drains and restarts, SQL holds ex
         for (const id of ids) {
           const s = await rt.get(id);
           const events = await rt.history.events(id, { limit: 10_000 });
-          assert.deepEqual(events.map((e) => e.seq), Array.from({ length: s.version }, (_, i) => i + 1));
+          assert.deepEqual(
+            events.map((e) => e.seq),
+            Array.from({ length: s.version }, (_, i) => i + 1),
+          );
         }
       } finally {
         await rt.close();

@@ -87,13 +87,22 @@ export function historyConformance(
   });
 
   test("a session row with a lower version than the stored one is ignored", async (store) => {
-    await store.write({ events: [], sessions: [session("v", { version: 5, phase: "five", tags: ["new"] })] });
-    await store.write({ events: [], sessions: [session("v", { version: 3, phase: "three", tags: ["old"] })] });
+    await store.write({
+      events: [],
+      sessions: [session("v", { version: 5, phase: "five", tags: ["new"] })],
+    });
+    await store.write({
+      events: [],
+      sessions: [session("v", { version: 3, phase: "three", tags: ["old"] })],
+    });
     assert.equal((await store.getSession("v"))?.phase, "five");
     assert.equal((await store.listSessions({ tag: "old" })).items.length, 0);
     await store.write({
       events: [],
-      sessions: [session("v", { version: 7, phase: "seven" }), session("v", { version: 6, phase: "six" })],
+      sessions: [
+        session("v", { version: 7, phase: "seven" }),
+        session("v", { version: 6, phase: "six" }),
+      ],
     });
     assert.equal((await store.getSession("v"))?.phase, "seven");
     assert.equal((await store.listSessions({ tag: "new" })).items.length, 0);
@@ -102,7 +111,9 @@ export function historyConformance(
   test("events() pages ascending after a seq and lastSeq() is the highest seq", async (store) => {
     assert.equal(await store.lastSeq("e"), 0);
     const events: SessionEvent[] = [];
-    for (let seq = 1; seq <= 30; seq++) events.push(event("e", seq, "patch", { i: seq }, seq % 2 ? "bot" : undefined));
+    for (let seq = 1; seq <= 30; seq++) {
+      events.push(event("e", seq, "patch", { i: seq }, seq % 2 ? "bot" : undefined));
+    }
     events.push({ sessionId: "e", seq: 31, type: "noop", data: null, at: at(31) });
     await store.write({ events: events.toReversed(), sessions: [] });
     assert.deepEqual(await store.events("e"), events);
@@ -113,12 +124,20 @@ export function historyConformance(
 
   test("messages() pages backwards, returns ascending, and countMessages() counts", async (store) => {
     const events: SessionEvent[] = [event("m", 1, "created")];
-    for (let seq = 2; seq <= 121; seq++) events.push(messageEvent("m", seq, `text ${seq}`, seq % 3 ? undefined : "bot"));
+    for (let seq = 2; seq <= 121; seq++) {
+      events.push(messageEvent("m", seq, `text ${seq}`, seq % 3 ? undefined : "bot"));
+    }
     await store.write({ events, sessions: [session("m")] });
     assert.equal(await store.countMessages("m"), 120);
     const last = await store.messages("m");
     assert.deepEqual(last.map((m) => m.seq), Array.from({ length: 50 }, (_, i) => 72 + i));
-    assert.deepEqual(last[49], { id: "m121", seq: 121, role: "user", content: "text 121", at: at(121) });
+    assert.deepEqual(last[49], {
+      id: "m121",
+      seq: 121,
+      role: "user",
+      content: "text 121",
+      at: at(121),
+    });
     assert.equal(last.find((m) => m.seq === 120)?.agent, "bot");
     const before = await store.messages("m", { before: 72, limit: 10 });
     assert.deepEqual(before.map((m) => m.seq), [62, 63, 64, 65, 66, 67, 68, 69, 70, 71]);
@@ -140,12 +159,31 @@ export function historyConformance(
     });
     const all = await store.results("r");
     assert.deepEqual(all.map((r) => r.seq), [1, 2, 3, 4, 5, 6]);
-    assert.deepEqual(all[0], { seq: 1, agent: "a", key: "k", partial: true, data: 1, bytes: 10, at: at(1) });
-    assert.deepEqual(all[3], { seq: 4, key: "k", partial: false, blob: "r/big", bytes: 10, at: at(4) });
+    assert.deepEqual(all[0], {
+      seq: 1,
+      agent: "a",
+      key: "k",
+      partial: true,
+      data: 1,
+      bytes: 10,
+      at: at(1),
+    });
+    assert.deepEqual(all[3], {
+      seq: 4,
+      key: "k",
+      partial: false,
+      blob: "r/big",
+      bytes: 10,
+      at: at(4),
+    });
     assert.equal(all[5].agent, "b");
     assert.deepEqual((await store.results("r", { latest: true })).map((r) => r.seq), [3, 4, 5, 6]);
     assert.deepEqual((await store.results("r", { agent: "a" })).map((r) => r.seq), [1, 3, 5]);
-    assert.deepEqual((await store.results("r", { key: "k", latest: true })).map((r) => r.seq), [3, 4, 6]);
+    assert.deepEqual((await store.results("r", { key: "k", latest: true })).map((r) => r.seq), [
+      3,
+      4,
+      6,
+    ]);
     assert.deepEqual((await store.results("r", { after: 4 })).map((r) => r.seq), [5, 6]);
     assert.deepEqual((await store.results("r", { limit: 2 })).map((r) => r.seq), [1, 2]);
   });
@@ -169,7 +207,11 @@ export function historyConformance(
     assert.equal((await store.checkpoint("c", "cp2"))?.final, true);
     assert.equal(await store.checkpoint("c", "cp3"), undefined);
     await store.write({ events: [checkpointEvent("c", 3)], sessions: [] });
-    assert.equal(await store.checkpoint("c", "cp3"), undefined, "a re-drained event is not re-materialized");
+    assert.equal(
+      await store.checkpoint("c", "cp3"),
+      undefined,
+      "a re-drained event is not re-materialized",
+    );
     assert.equal((await store.checkpoints("c")).length, 11);
   });
 
@@ -208,7 +250,9 @@ export function historyConformance(
       checkpoints: [],
     });
     assert.equal(await store.lastSeq("gone"), 0);
-    assert.deepEqual((await store.listSessions({ q: "giraffe" })).items.map((s) => s.id), ["stays"]);
+    assert.deepEqual((await store.listSessions({ q: "giraffe" })).items.map((s) => s.id), [
+      "stays",
+    ]);
     assert.deepEqual((await store.listSessions({ q: "zebra" })).items.map((s) => s.id), ["stays"]);
     assert.deepEqual(await store.deleteSession("gone"), []);
     assert.equal((await store.events("stays")).length, 1);

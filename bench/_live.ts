@@ -1,0 +1,190 @@
+/**
+ * The figures measured against live servers (1-4, 8-10): one server with
+ * group commit and one without, both fresh, driven over WebSocket by
+ * generator processes. Repetitions alternate between the two servers, so
+ * noise from other work on the machine falls on both alike.
+ *
+ * @module
+ */
+import type { Run, Runs } from "./_run.ts";
+import { runJson, type ServerHandle, startServer } from "./_spawn.ts";
+
+/** The WebSocket flood guard both servers run with, frames/s per connection. */
+const WS_RATE = "1000000";
+
+/** Calls `fn` `reps` times; each call gives one run and one baseline. */
+async function repeat(reps: number, fn: () => Promise<[number, number]>): Promise<Runs> {
+  const out: Runs = { runs: [], baselines: [] };
+  for (let r = 0; r < reps; r++) {
+    const [run, baseline] = await fn();
+    out.runs.push(run);
+    out.baselines.push(baseline);
+  }
+  return out;
+}
+
+/** Measures figures 1-4 and 8-10 into `run`. */
+export async function liveFigures(run: Run): Promise<void> {
+  const { cfg, tmp } = run;
+  const on = await startServer(["--dir", `${tmp}/on`, "--ws-rate", WS_RATE]);
+  const offArgs = ["--dir", `${tmp}/off`, "--ws-rate", WS_RATE, "--group-commit", "off"];
+  const off = await startServer(offArgs);
+  run.notes.push(
+    "Baseline (a) runs with groupCommit: false and batchMax: 1 (one KV commit per update); " +
+      "groupCommit: false alone still batches one session's queued commands into one commit.",
+    `Both servers raise the WebSocket flood guard to ${WS_RATE} frames/s per connection: the ` +
+      "default (2,000/s, burst 2,000) closes a single pipelining client with 1008 after ~2k frames.",
+  );
+  try {
+    await throughput(run, on, off);
+    await latency(run, on, off);
+    await fanOutAndReplay(run, on);
+  } finally {
+    await Promise.all([on.stop(), off.stop()]);
+  }
+}
+
+async function throughput(run: Run, on: ServerHandle, off: ServerHandle): Promise<void> {
+  const { cfg, tmp } = run;
+  const rawKv: number[] = [];
+  const rawKvRate = async () => {
+    const args = ["--dir", `${tmp}/raw-${run.tag()}`, "--seconds", String(cfg.seconds)];
+    rawKv.push((await run.one("load_rawkv.ts", args)).rate);
+  };
+  const updates = async (s: ServerHandle, extra: Record<string, number>) => {
+    const timing = { seconds: cfg.seconds, "warmup-ms": cfg.warmupMs };
+    const r = await run.one("load_updates.ts", run.loadArgs(s, { ...timing, ...extra }));
+    if (r.errors > 0 || r.closed) throw new Error(`load_updates: ${JSON.stringify(r)}`);
+    return r.rate;
+  };
+
+  const single = { sessions: 1, window: cfg.window };
+  const f1 = await run.figure({
+    id: "1",
+    name: `acked updates/s, 1 session, 1 socket, ${cfg.window} in flight`,
+    unit: "/s",
+    target: ">= 20,000/s and >= 4x (a)",
+    baselineLabel: "(a) group commit off",
+    ratio: true,
+    met: (v, b) => v >= 20_000 && v >= 4 * b,
+  }, () =>
+    repeat(cfg.reps, async () => {
+      const pair: [number, number] = [await updates(on, single), await updates(off, single)];
+      await rawKvRate();
+      return pair;
+    }));
+  await run.figure({
+    id: "1b",
+    name: "  same, against raw KV (64 sets/atomic)",
+    unit: "/s",
+    target: "(reference)",
+    baselineLabel: "(b) raw KV keys/s",
+    ratio: true,
+    met: () => true,
+  }, () => ({ runs: f1.runs, baselines: rawKv }));
+
+  const many = { sessions: cfg.many, window: cfg.manyWindow };
+  const f2 = await run.figure({
+    id: "2",
+    name: `acked updates/s, ${cfg.many} sessions, ${cfg.many / 20} clients x 20 sockets`,
+    unit: "/s",
+    target: ">= 30,000/s",
+    baselineLabel: "group commit off",
+    ratio: true,
+    met: (v) => v >= 30_000,
+  }, () => repeat(cfg.reps, async () => [await updates(on, many), await updates(off, many)]));
+
+  await run.figure({
+    id: "9",
+    name: "acked updates/s, 1 session with 256 KiB state",
+    unit: "/s",
+    target: ">= 0.5x of 1 KiB state",
+    baselineLabel: "1 KiB state",
+    ratio: true,
+    met: (v, b) => v >= 0.5 * b,
+  }, () =>
+    repeat(cfg.reps, async () => [
+      await updates(on, { ...single, "state-kib": 256 }),
+      await updates(on, { ...single, "state-kib": 1 }),
+    ]));
+
+  await run.figure({
+    id: "10",
+    name: `aggregate acked updates/s (${cfg.many} sessions) vs raw KV`,
+    unit: "/s",
+    target: ">= 0.5x raw KV",
+    baselineLabel: "raw KV, 64 sets/atomic",
+    ratio: true,
+    met: (v, b) => v >= 0.5 * b,
+  }, () => ({ runs: f2.runs, baselines: rawKv }));
+}
+
+async function latency(run: Run, on: ServerHandle, off: ServerHandle): Promise<void> {
+  const { cfg, tmp } = run;
+  type Lat = Record<string, number>;
+  const lat = { on: [] as Lat[], off: [] as Lat[], raw: [] as Lat[] };
+  const measure = (s: ServerHandle) =>
+    run.one("load_latency.ts", run.loadArgs(s, { rate: 1_000, seconds: cfg.latSeconds }));
+  await run.figure({
+    id: "3",
+    name: "ack latency p99 at 1,000 updates/s (open loop)",
+    unit: "ms",
+    target: "p99 <= 5 ms",
+    baselineLabel: "group commit off",
+    met: (v) => v <= 5,
+  }, async () => {
+    for (let r = 0; r < cfg.reps; r++) {
+      lat.on.push(await measure(on));
+      lat.off.push(await measure(off));
+      const raw = ["--dir", `${tmp}/rawlat-${run.tag()}`, "--per", "4", "--rate", "1000"];
+      lat.raw.push(await run.one("load_rawkv.ts", [...raw, "--seconds", String(cfg.latSeconds)]));
+    }
+    for (const r of [...lat.on, ...lat.off]) if (r.errors > 0) throw new Error(JSON.stringify(r));
+    return { runs: lat.on.map((r) => r.p99), baselines: lat.off.map((r) => r.p99) };
+  });
+  await run.figure({
+    id: "3b",
+    name: "  ack latency p50 at 1,000 updates/s",
+    unit: "ms",
+    target: "(reference)",
+    baselineLabel: "group commit off",
+    met: () => true,
+  }, () => ({ runs: lat.on.map((r) => r.p50), baselines: lat.off.map((r) => r.p50) }));
+  await run.figure({
+    id: "3c",
+    name: "  p99 against raw KV commits (4 sets) at 1,000/s",
+    unit: "ms",
+    target: "(reference)",
+    baselineLabel: "raw KV commit p99",
+    ratio: true,
+    met: () => true,
+  }, () => ({ runs: lat.on.map((r) => r.p99), baselines: lat.raw.map((r) => r.p99) }));
+}
+
+async function fanOutAndReplay(run: Run, on: ServerHandle): Promise<void> {
+  const { cfg } = run;
+  const fan = (subs: number) =>
+    run.one("load_fanout.ts", run.loadArgs(on, { subs, updates: cfg.fanUpdates }));
+  await run.figure({
+    id: "4",
+    name: `fan-out commit -> last of ${cfg.subs} subscribers, p99`,
+    unit: "ms",
+    target: "<= 50 ms",
+    baselineLabel: "1 subscriber, send -> delivery",
+    met: (v) => v <= 50,
+  }, () => repeat(cfg.reps, async () => [(await fan(cfg.subs)).p99, (await fan(1)).sendToLastP99]));
+
+  await run.figure({
+    id: "8",
+    name: `reconnect replay of ${cfg.replay} missed events, to welcome`,
+    unit: "ms",
+    target: "<= 1,000 ms",
+    baselineLabel: "snapshot welcome",
+    ratio: true,
+    met: (v) => v <= 1_000,
+  }, async () => {
+    const args = run.loadArgs(on, { events: cfg.replay, reps: cfg.reps });
+    const r = (await runJson("load_replay.ts", args))[0];
+    return { runs: r.replayMs as number[], baselines: r.snapshotMs as number[] };
+  });
+}

@@ -1,0 +1,289 @@
+/**
+ * One WebSocket connection: the welcome (snapshot or replay with no gap at
+ * the seam), the live event stream, pipelined commands, flood control,
+ * heartbeat and backpressure.
+ *
+ * Every outgoing frame goes through one queue, so acks never overtake the
+ * events of their commands. The queue is written to the socket while its
+ * `bufferedAmount` is under the high-water mark; a queue longer than
+ * `maxLag` frames closes the connection with 4008 (resume with `since`).
+ *
+ * @module
+ */
+import { DenizenError } from "../src/errors.ts";
+import type { SessionEvent } from "../src/session.ts";
+import { runCommand } from "./ws_commands.ts";
+import { parseFrame, type ServerFrame } from "./ws_frames.ts";
+import type { HubMember, WsHub } from "./ws_hub.ts";
+import { RateLimit } from "./ws_rate_limit.ts";
+import { replay } from "./ws_replay.ts";
+
+/**
+ * Close codes of the protocol. The WebSocket API lets a server close with
+ * 1000 or 3000-4999 only, so policy closes use 4xxx codes named after their
+ * HTTP cousins.
+ */
+export const CLOSE = {
+  /** Silent for `closeAfterMs`. */
+  idle: 4000,
+  /** The session is gone. */
+  gone: 4004,
+  /** Too far behind: reconnect with `since`. */
+  behind: 4008,
+  /** The welcome failed on the server's side; the client may retry. */
+  failed: 4011,
+  /** Flooding after `rate_limited` errors (policy violation, like 1008). */
+  flood: 4029,
+} as const;
+
+/** How often a blocked queue retries the socket, in ms. */
+const FLUSH_POLL_MS = 5;
+
+/** Who is connecting, decided before the upgrade. */
+export interface ConnectionInit {
+  session: string;
+  agent?: string;
+  since?: number;
+}
+
+/**
+ * Serves one socket. Created at upgrade time; it starts on the socket's `open`.
+ *
+ * @example
+ * ```ts ignore
+ * const conn = new WsConnection(hub, socket, { session: "s1", agent: "bot" });
+ * socket.onopen = () => conn.start();
+ * socket.onmessage = (e) => conn.receive(e.data);
+ * socket.onclose = () => conn.dispose();
+ * ```
+ */
+export class WsConnection implements HubMember {
+  readonly session: string;
+  readonly agent?: string;
+  readonly #hub: WsHub;
+  readonly #socket: WebSocket;
+  readonly #since?: number;
+  readonly #limit: RateLimit;
+  readonly #out: string[] = [];
+  #drained: (() => void) | undefined;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Incoming frames held until the welcome is sent; then undefined. */
+  #inbox: unknown[] | undefined = [];
+  /** Live events held while the welcome is prepared; then undefined. */
+  #live: SessionEvent[] | undefined = [];
+  #seq = 0;
+  #inFlight = 0;
+  #lastSeen: number;
+  #lastPing: number;
+  #unsubscribe: (() => void) | undefined;
+  #closed = false;
+
+  constructor(hub: WsHub, socket: WebSocket, init: ConnectionInit) {
+    this.#hub = hub;
+    this.#socket = socket;
+    this.session = init.session;
+    this.agent = init.agent;
+    this.#since = init.since;
+    const now = hub.rt.clock.now();
+    this.#lastSeen = now;
+    this.#lastPing = now;
+    const s = hub.settings;
+    this.#limit = new RateLimit({ rate: s.rate, burst: s.burst, maxRefused: s.maxRefused }, now);
+  }
+
+  /** Subscribes, sends the replay or the snapshot and the welcome, then serves held frames. */
+  async start(): Promise<void> {
+    const rt = this.#hub.rt;
+    this.#hub.open(this);
+    try {
+      const unsubscribe = await rt.subscribe(this.session, (events) => this.#onEvents(events));
+      if (this.#closed) return unsubscribe();
+      this.#unsubscribe = unsubscribe;
+      const { maxReplay, maxLag } = this.#hub.settings;
+      const welcome = await replay(rt, {
+        conn: rt.ids(),
+        session: this.session,
+        since: this.#since,
+        maxReplay,
+        page: Math.max(1, Math.min(250, Math.floor(maxLag / 2))),
+        send: (e) => this.#postEvent(e),
+        drained: () => this.#whenDrained(),
+        live: () => this.#live ?? [],
+      });
+      if (this.#closed) return;
+      this.#seq = welcome.seq;
+      this.post(welcome);
+      const held = this.#live ?? [];
+      this.#live = undefined;
+      for (const e of held) this.#sendEvent(e);
+      this.#hub.join(this);
+      const inbox = this.#inbox ?? [];
+      this.#inbox = undefined;
+      for (const data of inbox) this.#handle(data);
+    } catch (error) {
+      this.post(errorFrame(error));
+      this.shut(
+        error instanceof DenizenError && error.status === 404 ? CLOSE.gone : CLOSE.failed,
+        "Welcome failed",
+      );
+    }
+  }
+
+  /** Handles one incoming frame. */
+  receive(data: unknown): void {
+    if (this.#closed) return;
+    const now = this.#hub.rt.clock.now();
+    this.#lastSeen = now;
+    this.#hub.rt.metrics.wsMessages++;
+    const verdict = this.#limit.take(now);
+    if (verdict === "flood") return this.shut(CLOSE.flood, "Rate limit exceeded");
+    if (verdict === "limited") {
+      const p = parseFrame(data);
+      const id = "t" in p ? ("id" in p ? p.id : undefined) : p.id;
+      return this.post(rateLimited("Too many frames; slow down", id));
+    }
+    if (this.#inbox === undefined) return this.#handle(data);
+    if (this.#inbox.length >= this.#hub.settings.maxInFlight) {
+      return this.post(rateLimited("Too many frames before the welcome"));
+    }
+    this.#inbox.push(data);
+  }
+
+  /** Queues a frame for the socket. */
+  post(frame: ServerFrame): void {
+    if (this.#closed) return;
+    this.#out.push(JSON.stringify(frame));
+    if (this.#out.length > this.#hub.settings.maxLag) {
+      return this.shut(CLOSE.behind, "Too far behind; reconnect with since");
+    }
+    this.#flush();
+  }
+
+  /** Pings after `pingAfterMs` of silence, closes after `closeAfterMs`. */
+  heartbeat(now: number): void {
+    const { pingAfterMs, closeAfterMs } = this.#hub.settings;
+    if (now - this.#lastSeen >= closeAfterMs) return this.shut(CLOSE.idle, "Idle timeout");
+    if (now - this.#lastSeen >= pingAfterMs && now - this.#lastPing >= pingAfterMs) {
+      this.#lastPing = now;
+      this.post({ t: "ping" });
+    }
+  }
+
+  /** Closes the socket with `code` and leaves the hub at once. */
+  shut(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.dispose();
+    try {
+      this.#socket.close(code, reason);
+    } catch {
+      // Already closing: the peer went first.
+    }
+  }
+
+  /** Releases everything the connection holds. Safe to call twice. */
+  dispose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe?.();
+    this.#hub.close(this);
+    clearTimeout(this.#flushTimer);
+    this.#out.length = 0;
+    this.#live = undefined;
+    this.#inbox = undefined;
+    this.#drained?.();
+  }
+
+  #handle(data: unknown): void {
+    if (this.#closed) return;
+    const f = parseFrame(data);
+    if (!("t" in f)) {
+      return this.post({
+        t: "error",
+        ...(f.id ? { id: f.id } : {}),
+        code: f.code,
+        message: f.message,
+      });
+    }
+    if (f.t === "ping") return this.post({ t: "pong" });
+    if (this.#inFlight >= this.#hub.settings.maxInFlight) {
+      return this.post(rateLimited("Too many commands awaiting their ack", f.id));
+    }
+    this.#inFlight++;
+    runCommand(this.#hub.rt, this.session, this.agent, f).then(
+      (ack) => this.post({ t: "ack", id: f.id, ...ack }),
+      (error) => this.post(errorFrame(error, f.id)),
+    ).finally(() => this.#inFlight--);
+  }
+
+  #onEvents(events: readonly SessionEvent[]): void {
+    if (this.#closed) return;
+    if (this.#live === undefined) {
+      for (const e of events) this.#sendEvent(e);
+      return;
+    }
+    this.#live.push(...events);
+    if (this.#live.length > this.#hub.settings.maxLag) {
+      this.shut(CLOSE.behind, "Too far behind; reconnect with since");
+    }
+  }
+
+  /** Sends an event unless it was sent already; a gap closes with 4008 so the client resumes. */
+  #sendEvent(e: SessionEvent): void {
+    if (e.seq <= this.#seq) return;
+    if (e.seq !== this.#seq + 1) return this.shut(CLOSE.behind, "Event gap; reconnect with since");
+    this.#seq = e.seq;
+    this.#postEvent(e);
+  }
+
+  #postEvent(e: SessionEvent): void {
+    const frame: ServerFrame = { t: "event", seq: e.seq, type: e.type, data: e.data, at: e.at };
+    if (e.agent !== undefined) frame.agent = e.agent;
+    this.post(frame);
+  }
+
+  #flush(): void {
+    const socket = this.#socket;
+    const high = this.#hub.settings.highWaterBytes;
+    try {
+      while (
+        this.#out.length > 0 && socket.readyState === WebSocket.OPEN &&
+        socket.bufferedAmount <= high
+      ) {
+        socket.send(this.#out.shift()!);
+      }
+    } catch {
+      return this.dispose();
+    }
+    if (this.#out.length <= this.#hub.settings.maxLag / 2) this.#drained?.();
+    if (this.#out.length > 0 && this.#flushTimer === undefined && !this.#closed) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined;
+        this.#flush();
+      }, FLUSH_POLL_MS);
+    }
+  }
+
+  /** Resolves once the queue is at most half full, so a replay never outruns the socket. */
+  #whenDrained(): Promise<void> {
+    if (this.#closed || this.#out.length <= this.#hub.settings.maxLag / 2) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#drained = () => {
+        this.#drained = undefined;
+        resolve();
+      };
+    });
+  }
+}
+
+function rateLimited(message: string, id?: string): ServerFrame {
+  return { t: "error", ...(id !== undefined ? { id } : {}), code: "rate_limited", message };
+}
+
+function errorFrame(error: unknown, id?: string): ServerFrame {
+  const idPart = id !== undefined ? { id } : {};
+  if (error instanceof DenizenError) {
+    return { t: "error", ...idPart, code: error.code, message: error.message };
+  }
+  console.error("websocket command failed:", error);
+  return { t: "error", ...idPart, code: "internal", message: "Internal error" };
+}

@@ -1,0 +1,103 @@
+/**
+ * The `archive` transition of SPEC §1: a completed, failed or expired
+ * session gets its archive written to disk and is recorded as archived.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { iso } from "../clock.ts";
+import { ConflictError, SessionNotFoundError } from "../errors.ts";
+import type { Runtime } from "../runtime.ts";
+import { assertId, type Session, transition } from "../session.ts";
+import { withSessionLock } from "./_session_lock.ts";
+import { exportSession } from "./export_session.ts";
+
+/** Temp dirs of runtimes without an `archiveDir` (memory mode), made on first use. */
+const tempDirs = new WeakMap<Runtime, Promise<string>>();
+
+/**
+ * completed, failed or expired → archived. Writes the session's archive to
+ * `<archiveDir>/<id>.tar.gz` (a temp dir when the runtime has none) through
+ * a temporary name and a rename, then records, in one history write, an
+ * `archived` event (`{bytes, sha256}` of the file) with the next seq and the
+ * index row with `status: "archived"` and `archive` set to the file's
+ * absolute path. The archive holds the session as it was before the
+ * transition, so it imports as completed, failed or expired. 409 naming the
+ * status for any other session; the file is removed again if the history
+ * write fails.
+ *
+ * @example
+ * ```ts
+ * await rt.complete("s1");
+ * const archived = await archiveSession(rt, "s1");
+ * console.log(archived.status, archived.archive); // "archived", "/…/s1.tar.gz"
+ * ```
+ */
+export async function archiveSession(rt: Runtime, id: string): Promise<Session> {
+  assertId(id);
+  return await withSessionLock(rt, id, async () => {
+    transition(id, (await rt.get(id)).status, "archive");
+    await rt.flush(); // a terminal session leaves KV once drained: SQL then has the whole of it
+    const record = await rt.history.getSession(id);
+    if (!record) throw new SessionNotFoundError(id);
+    transition(id, record.status, "archive");
+    if (await rt.history.lastSeq(id) !== record.version) {
+      throw new ConflictError(`Session '${id}' history does not end at version ${record.version}`);
+    }
+    const path = `${await _archiveDir(rt)}/${id}.tar.gz`;
+    const file = await _writeFile(path, await exportSession(rt, id));
+    const at = iso(rt.clock.now());
+    const version = record.version + 1;
+    try {
+      await rt.history.write({
+        events: [{ sessionId: id, seq: version, type: "archived", data: file, at }],
+        sessions: [{ ...record, status: "archived", archive: path, version, updatedAt: at }],
+      });
+    } catch (error) {
+      await Deno.remove(path).catch(() => {});
+      throw error;
+    }
+    return await rt.get(id);
+  });
+}
+
+/** The runtime's archive directory as an absolute path, created if needed. */
+async function _archiveDir(rt: Runtime): Promise<string> {
+  const dir = rt.stores.archiveDir;
+  if (dir === undefined) {
+    let temp = tempDirs.get(rt);
+    if (temp === undefined) {
+      temp = Deno.makeTempDir({ prefix: "denizen-archives-" });
+      tempDirs.set(rt, temp);
+    }
+    return await temp;
+  }
+  await Deno.mkdir(dir, { recursive: true });
+  return await Deno.realPath(dir);
+}
+
+/** Writes `body` to `path` through a temporary file; returns its size and sha256. */
+async function _writeFile(
+  path: string,
+  body: ReadableStream<Uint8Array>,
+): Promise<{ bytes: number; sha256: string }> {
+  const temp = `${path}.tmp-${crypto.randomUUID()}`;
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const tap = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+  });
+  try {
+    const out = await Deno.open(temp, { write: true, createNew: true });
+    await body.pipeThrough(tap).pipeTo(out.writable);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+  return { bytes, sha256: hash.digest("hex") };
+}

@@ -1,0 +1,123 @@
+/**
+ * Import: an archive of SPEC §6 back into a runtime, as a session with the
+ * archive's id. Verified in full before anything is written; undone in full
+ * when a write fails.
+ *
+ * @module
+ */
+import { ConflictError, SessionNotFoundError, ValidationError } from "../errors.ts";
+import type { SessionRecord } from "../history/history_store.ts";
+import type { Runtime } from "../runtime.ts";
+import { assertSize, jsonBytes, LIMITS, type Session, type SessionEvent } from "../session.ts";
+import { checkDerivedRows } from "./_derived_rows.ts";
+import { withSessionLock } from "./_session_lock.ts";
+import type { ArchiveContents, ArchiveLimits } from "./archive_format.ts";
+import { readArchive } from "./read_archive.ts";
+
+/** A session head, without state, must fit one KV value (64 KiB) with room for bookkeeping. */
+const HEAD_BYTES = 60 * 1024;
+
+/**
+ * Reads `body` (see `readArchive`: 400 for anything malformed, 413 over
+ * `limits`), checks that its rows are the ones its events give, and writes
+ * the session: blobs under `<id>/…`, then events and the index row in one
+ * history write, then, for an active or paused session, its hot state in KV
+ * at its own version. 409 when the id exists, hot or cold. Active and paused
+ * sessions need their kind registered and a state the kind accepts. An
+ * archived session comes in as archived without a local archive file.
+ *
+ * @example
+ * ```ts
+ * const file = await Deno.open("s1.tar.gz");
+ * const session = await importSession(rt, file.readable);
+ * ```
+ */
+export async function importSession(
+  rt: Runtime,
+  body: ReadableStream<Uint8Array>,
+  limits: Partial<ArchiveLimits> = {},
+): Promise<Session> {
+  const contents = await readArchive(body, limits);
+  const session = _checked(rt, contents);
+  const id = session.id;
+  return await withSessionLock(rt, id, async () => {
+    if (await _exists(rt, id)) throw new ConflictError(`Session '${id}' already exists`);
+    const written: string[] = [];
+    let history = false;
+    try {
+      for (const [name, bytes] of contents.blobs) {
+        written.push(`${id}/${name}`);
+        await rt.stores.blobs.put(`${id}/${name}`, bytes);
+      }
+      history = true;
+      await rt.history.write({
+        events: contents.events.map((e) => _storedEvent(e, id)),
+        sessions: [_record(session)],
+      });
+      if (!_terminal(session)) await rt.install(session);
+    } catch (error) {
+      if (history) await rt.history.deleteSession(id).catch(() => {});
+      await Promise.all(written.map((key) => rt.stores.blobs.delete(key).catch(() => {})));
+      throw error;
+    }
+    return await rt.get(id);
+  });
+}
+
+/** The session to import, once it is known to fit this runtime; 400 or 413 otherwise. */
+function _checked(rt: Runtime, contents: ArchiveContents): Session {
+  checkDerivedRows(contents);
+  const { archive: _elsewhere, ...session } = contents.session;
+  if (session.version !== contents.events.length) {
+    throw new ValidationError(
+      `Archive session is at version ${session.version} but has ${contents.events.length} events`,
+    );
+  }
+  if (_terminal(session)) return session;
+  const kind = rt.kinds.get(session.kind);
+  if (kind === undefined) {
+    throw new ValidationError(
+      `Kind '${session.kind}' is not registered, so a ${session.status} session of it cannot be imported`,
+    );
+  }
+  if (!kind.freeForm && !kind.state.safeParse(session.state).success) {
+    throw new ValidationError(`Archive state does not match kind '${session.kind}'`);
+  }
+  if (Object.keys(session.agents).length > LIMITS.agents) {
+    throw new ValidationError(`A session has at most ${LIMITS.agents} agents`);
+  }
+  const { state: _state, report: _report, ...head } = session;
+  assertSize("Archive session head", jsonBytes(head), HEAD_BYTES);
+  return session;
+}
+
+function _terminal(session: Session): boolean {
+  return session.status !== "active" && session.status !== "paused";
+}
+
+async function _exists(rt: Runtime, id: string): Promise<boolean> {
+  if (await rt.history.getSession(id)) return true;
+  try {
+    await rt.get(id);
+    return true;
+  } catch (error) {
+    if (error instanceof SessionNotFoundError) return false;
+    throw error;
+  }
+}
+
+/** The index row: terminal rows keep their final state and report, live rows keep them in KV. */
+function _record(session: Session): SessionRecord {
+  if (_terminal(session)) return session;
+  const { state: _state, report: _report, ...record } = session;
+  return record;
+}
+
+/** A `result` event with its archive blob name turned back into this session's blob key. */
+function _storedEvent(e: SessionEvent, id: string): SessionEvent {
+  if (e.type !== "result" || e.data === null || typeof e.data !== "object") return e;
+  const data = e.data as Record<string, unknown>;
+  return typeof data.blob === "string"
+    ? { ...e, data: { ...data, blob: `${id}/${data.blob}` } }
+    : e;
+}

@@ -1,0 +1,71 @@
+/**
+ * What the `sessions` CLI needs from Denizen, behind one interface: the
+ * local data directory (a runtime opened in this process) or a running
+ * server (its HTTP API).
+ *
+ * @module
+ */
+import type { ListPage, ListQuery } from "../history/history_store.ts";
+import type { Session } from "../session.ts";
+
+/** The retention rules of `cleanup` (seed 002), as the CLI takes them. */
+export interface CleanupRules {
+  /** Terminal sessions not updated for this many days. */
+  olderThanDays: number;
+  /** Never the K most recently updated completed sessions. */
+  keepCompleted: number;
+  /** Also every failed session, whatever its age. */
+  failed: boolean;
+}
+
+/** One way to reach sessions. Every method throws a `DenizenError` (404, 409, …) on failure. */
+export interface SessionsBackend {
+  /** Where this backend works, for messages: a directory or a URL. */
+  readonly where: string;
+  /** One page of sessions, most recently updated first. */
+  list(query: ListQuery): Promise<ListPage>;
+  /** One session, hot or cold. */
+  get(id: string): Promise<Session>;
+  /** active → paused. */
+  pause(id: string): Promise<Session>;
+  /** paused → active. */
+  resume(id: string): Promise<Session>;
+  /** active or paused → completed, with an optional report. */
+  complete(id: string, report?: unknown): Promise<Session>;
+  /** The archive of SPEC §6, streamed. */
+  export(id: string): Promise<ReadableStream<Uint8Array>>;
+  /** A new session from an archive; 409 when its id exists. */
+  import(body: ReadableStream<Uint8Array>): Promise<Session>;
+  /** completed, failed or expired → archived. */
+  archive(id: string): Promise<Session>;
+  /** Removes a session everywhere. */
+  delete(id: string): Promise<void>;
+  /** Ids `cleanup` would delete, oldest first. */
+  cleanupCandidates(rules: CleanupRules): Promise<string[]>;
+  /** Releases the runtime or connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Every session of the given statuses, following `nextCursor` to the end.
+ *
+ * @example
+ * ```ts
+ * const done = await listAll(backend, ["completed", "failed", "expired"]);
+ * ```
+ */
+export async function listAll(
+  backend: Pick<SessionsBackend, "list">,
+  statuses: readonly Session["status"][],
+): Promise<ListPage["items"]> {
+  const items: ListPage["items"] = [];
+  for (const status of statuses) {
+    let cursor: string | undefined;
+    do {
+      const page = await backend.list({ status, limit: 500, cursor });
+      items.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+  return items;
+}

@@ -1,0 +1,53 @@
+/**
+ * `deno task serve`: the Denizen server. Reads its settings from the
+ * environment:
+ *
+ * - `PORT` (default 8000) and `HOST` (default 0.0.0.0 with a token,
+ *   127.0.0.1 without one)
+ * - `DENIZEN_TOKEN`: the bearer token every route but `/healthz` requires
+ * - `DATABASE_URL`: a `postgres://` URL puts history and blobs in PostgreSQL
+ * - `DENIZEN_DATA` (default `./data`): where the KV file, SQLite history
+ *   and blobs live
+ *
+ * Stops gracefully on SIGINT or SIGTERM.
+ *
+ * @module
+ */
+import { createRuntime } from "../../mod.ts";
+
+const token = Deno.env.get("DENIZEN_TOKEN") || undefined;
+const port = Number(Deno.env.get("PORT") ?? 8000);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`PORT must be an integer from 0 to 65535, not '${Deno.env.get("PORT")}'`);
+  Deno.exit(2);
+}
+const hostname = token ? Deno.env.get("HOST") ?? "0.0.0.0" : "127.0.0.1";
+
+const rt = await createRuntime({
+  token,
+  dataDir: Deno.env.get("DENIZEN_DATA") ?? "./data",
+  databaseUrl: Deno.env.get("DATABASE_URL") || undefined,
+});
+
+if (!token) console.warn("no DENIZEN_TOKEN set: listening on 127.0.0.1 only");
+const { kv, history, blobs } = rt.stores.where;
+console.log(`data: kv ${kv}, history ${history}, blobs ${blobs}`);
+
+const server = Deno.serve({
+  hostname,
+  port,
+  onListen: ({ hostname, port }) => console.log(`Denizen listening on http://${hostname}:${port}`),
+}, rt.app.fetch);
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: shutting down`);
+  await server.shutdown();
+  await rt.close();
+  Deno.exit(0);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => void stop(signal));
+}
