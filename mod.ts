@@ -62,10 +62,28 @@ export * from "./src/errors.ts";
 export type { AgentState, Origin, Session, SessionEvent, Status, Ttl } from "./src/session.ts";
 export type {
   Checkpoint,
+  HistoryBatch,
+  HistoryStore,
   ListPage,
   ListQuery,
   Message,
   ResultRow,
   RetentionRules,
+  SessionRecord,
+  SessionSummary,
 } from "./src/history/history_store.ts";
+export type {
+  AgentInput,
+  CreateInput,
+  MessageInput,
+  PatchOperation,
+  ResultInput,
+} from "./src/inputs.ts";
+export type { Duration } from "./src/duration.ts";
+export type { IdGenerator } from "./src/ids.ts";
+export type { Histogram, Metrics } from "./src/metrics.ts";
+export type { CommitObserver } from "./actors/group_commit.ts";
+export type { StoreOptions, Stores } from "./src/open_stores.ts";
+export type { BlobStore } from "./src/blobs/blob_store.ts";
+export type { Listener } from "./actors/session_actor.ts";
 export type { AppOptions } from "./routes/app.ts";

@@ -24,6 +24,7 @@ export type CommitOutcome = { ok: true; versionstamp: string } | { ok: false };
 
 /** Observes commits, for metrics. */
 export interface CommitObserver {
+  /** Called after each KV commit of `units` commit units and `mutations` mutations that took `ms`. */
   committed(units: number, mutations: number, ms: number): void;
 }
 

@@ -7,6 +7,7 @@
 
 /** A source of the current time in epoch milliseconds. */
 export interface Clock {
+  /** The current time, epoch milliseconds. */
   now(): number;
 }
 
@@ -16,9 +17,11 @@ export const systemClock: Clock = { now: () => Date.now() };
 /** A clock that only moves when told to, for tests. */
 export class ManualClock implements Clock {
   #now: number;
+  /** A clock stopped at `start`, epoch milliseconds. Default 2026-01-01T00:00:00Z. */
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.#now = start;
   }
+  /** The time the clock shows. */
   now(): number {
     return this.#now;
   }

@@ -15,6 +15,7 @@ export class DenizenError extends Error {
   /** Extra structured detail (zod issues, limits). */
   readonly details?: unknown;
 
+  /** An error with `code`, HTTP `status`, a safe `message` and optional `details`. */
   constructor(code: string, status: number, message: string, details?: unknown) {
     super(message);
     this.name = new.target.name;
@@ -26,6 +27,7 @@ export class DenizenError extends Error {
 
 /** 400: input failed validation. */
 export class ValidationError extends DenizenError {
+  /** `details` carries zod's issues, when any. */
   constructor(message: string, details?: unknown) {
     super("invalid", 400, message, details);
   }
@@ -33,6 +35,7 @@ export class ValidationError extends DenizenError {
 
 /** 401: no or bad credentials. */
 export class UnauthorizedError extends DenizenError {
+  /** Code `unauthorized`. */
   constructor(message = "Missing or invalid bearer token") {
     super("unauthorized", 401, message);
   }
@@ -40,6 +43,7 @@ export class UnauthorizedError extends DenizenError {
 
 /** 403: credentials do not reach this resource. */
 export class ForbiddenError extends DenizenError {
+  /** Code `forbidden`. */
   constructor(message = "Token does not grant access to this session") {
     super("forbidden", 403, message);
   }
@@ -47,6 +51,7 @@ export class ForbiddenError extends DenizenError {
 
 /** 404: the thing does not exist. */
 export class NotFoundError extends DenizenError {
+  /** Code `not_found`; `message` names what is missing. */
   constructor(message: string) {
     super("not_found", 404, message);
   }
@@ -54,6 +59,7 @@ export class NotFoundError extends DenizenError {
 
 /** 404 for a session id. */
 export class SessionNotFoundError extends NotFoundError {
+  /** Reads `Session '<id>' not found`. */
   constructor(id: string) {
     super(`Session '${id}' not found`);
   }
@@ -61,6 +67,7 @@ export class SessionNotFoundError extends NotFoundError {
 
 /** 409: an illegal lifecycle transition. */
 export class TransitionError extends DenizenError {
+  /** Code `invalid_transition`; `details` usually carries the id and current status. */
   constructor(message: string, details?: unknown) {
     super("invalid_transition", 409, message, details);
   }
@@ -68,6 +75,7 @@ export class TransitionError extends DenizenError {
 
 /** 409: a concurrent writer won, or an id is taken. */
 export class ConflictError extends DenizenError {
+  /** Code `conflict`. */
   constructor(message: string) {
     super("conflict", 409, message);
   }
@@ -75,6 +83,7 @@ export class ConflictError extends DenizenError {
 
 /** 412: `If-Match` or `ifVersion` did not match the current version. */
 export class PreconditionError extends DenizenError {
+  /** Code `precondition_failed`, with the `expected` and `actual` versions. */
   constructor(expected: number, actual: number) {
     super("precondition_failed", 412, `Version is ${actual}, not ${expected}`, {
       expected,
@@ -85,6 +94,7 @@ export class PreconditionError extends DenizenError {
 
 /** 413: input exceeds a size limit. */
 export class TooLargeError extends DenizenError {
+  /** Code `too_large`; `details` usually carries the size and the limit. */
   constructor(message: string, details?: unknown) {
     super("too_large", 413, message, details);
   }
@@ -92,6 +102,7 @@ export class TooLargeError extends DenizenError {
 
 /** 429: too many requests. */
 export class RateLimitError extends DenizenError {
+  /** Code `rate_limited`. */
   constructor(message = "Too many requests") {
     super("rate_limited", 429, message);
   }
@@ -99,6 +110,7 @@ export class RateLimitError extends DenizenError {
 
 /** 503: a store is unavailable or the runtime is closing; the client may retry. */
 export class UnavailableError extends DenizenError {
+  /** Code `unavailable`. */
   constructor(message: string) {
     super("unavailable", 503, message);
   }

@@ -7,9 +7,12 @@
  */
 import { z } from "zod";
 import type { Operation } from "fast-json-patch";
-import { parseDuration } from "./duration.ts";
+import { type Duration, parseDuration } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
 import { LIMITS, sessionId } from "./session.ts";
+
+/** `true` only when `A` and `B` are mutually assignable: keeps the input interfaces in step with their schemas. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 
 const jsonObject = z.record(z.string(), z.unknown());
 /** Longest TTL: 100 years, so that every `expiresAt` is a valid date. */
@@ -37,8 +40,26 @@ export const createInput = z.object({
   phase: z.string().min(1).max(128).optional(),
   ttl: z.object({ active: duration.optional(), paused: duration.optional() }).strict().optional(),
 }).strict();
-/** Options of `create`. */
-export type CreateInput = z.infer<typeof createInput>;
+/** Options of `create`: what `POST /v1/sessions` accepts. */
+export interface CreateInput {
+  /** The session kind. Default `default`. */
+  kind?: string;
+  /** The session id; generated when absent. */
+  id?: string;
+  /** A display name, at most 256 characters. */
+  name?: string;
+  /** The initial state; the kind's schema fills in its defaults. */
+  state?: Record<string, unknown>;
+  /** Free-form labels, at most 64. */
+  tags?: string[];
+  /** Free-form metadata. */
+  meta?: Record<string, unknown>;
+  /** The initial free-form phase. */
+  phase?: string;
+  /** TTLs that override the kind's. */
+  ttl?: { active?: Duration; paused?: Duration };
+}
+const _createInputMatches: Same<CreateInput, z.output<typeof createInput>> = true;
 
 /** `PUT …/agents/:agent` and the `agent` frame. */
 export const agentInput = z.object({
@@ -48,7 +69,17 @@ export const agentInput = z.object({
   error: z.string().max(4096).optional(),
 }).strict();
 /** An agent's update. */
-export type AgentInput = z.infer<typeof agentInput>;
+export interface AgentInput {
+  /** Free-form status, such as `working` or `done`. */
+  status: string;
+  /** Progress from 0 to 1. */
+  progress?: number;
+  /** What the agent is doing. */
+  task?: string;
+  /** The agent's last error. */
+  error?: string;
+}
+const _agentInputMatches: Same<AgentInput, z.output<typeof agentInput>> = true;
 
 /** `POST …/messages` and the `message` frame. */
 export const messageInput = z.object({
@@ -58,7 +89,17 @@ export const messageInput = z.object({
   meta: jsonObject.optional(),
 }).strict();
 /** A message to append. */
-export type MessageInput = z.infer<typeof messageInput>;
+export interface MessageInput {
+  /** A client-given id; generated when absent. */
+  id?: string;
+  /** Who speaks, such as `user` or `assistant`. */
+  role: string;
+  /** The message text. */
+  content: string;
+  /** Free-form metadata. */
+  meta?: Record<string, unknown>;
+}
+const _messageInputMatches: Same<MessageInput, z.output<typeof messageInput>> = true;
 
 /** `POST …/results` and the `result` frame. */
 export const resultInput = z.object({
@@ -68,7 +109,32 @@ export const resultInput = z.object({
   partial: z.boolean().optional(),
 }).strict();
 /** An agent result. */
-export type ResultInput = z.infer<typeof resultInput>;
+export interface ResultInput {
+  /** The agent that produced it. */
+  agent?: string;
+  /** What the result is about; `latest` reads keep the newest per agent and key. */
+  key: string;
+  /** Any JSON value, up to 64 MiB; over 1 MiB it goes to the blob store. */
+  data: unknown;
+  /** True for an intermediate result. */
+  partial?: boolean;
+}
+const _resultInputMatches: Same<ResultInput, z.output<typeof resultInput>> = true;
+
+/**
+ * One RFC 6902 operation as callers pass it. Its shape is checked at run time
+ * by {@linkcode patchOps}, so any fast-json-patch `Operation` fits.
+ */
+export interface PatchOperation {
+  /** `add`, `remove`, `replace`, `move`, `copy` or `test`. */
+  op: string;
+  /** JSON pointer to the target. */
+  path: string;
+  /** The value of `add`, `replace` and `test`. */
+  value?: unknown;
+  /** JSON pointer to the source of `move` and `copy`. */
+  from?: string;
+}
 
 const pointer = z.string().max(4096).refine((p) => p === "" || p.startsWith("/"), {
   message: "A JSON pointer is empty or starts with /",

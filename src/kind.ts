@@ -10,6 +10,21 @@ import { type Duration, parseDuration } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
 import type { AgentState, Session, Ttl } from "./session.ts";
 
+/**
+ * zod's schema type under a local name. `deno doc --lint` flags any reference
+ * to a type from an npm package as private (denoland/deno#27364).
+ *
+ * @internal
+ */
+type ZodType<T = unknown> = z.ZodType<T>;
+
+/**
+ * The type a zod schema parses to, under a local name (see {@linkcode ZodType}).
+ *
+ * @internal
+ */
+type Output<T extends ZodType> = z.output<T>;
+
 /** What an action sees inside the actor's turn. */
 export interface ActionContext<S> {
   /** A draft of the state: mutate it; it is committed after `run` returns. */
@@ -27,16 +42,17 @@ export interface ActionContext<S> {
 }
 
 /** One action: zod-checked arguments and a synchronous `run`. */
-export interface ActionDef<S, A extends z.ZodType = z.ZodType, R = unknown> {
+export interface ActionDef<S, A extends ZodType = ZodType, R = unknown> {
+  /** The zod schema the arguments are parsed with. */
   args: A;
   /** Runs inside the actor's turn; must not be async. Its return value must be JSON. */
-  run(ctx: ActionContext<S>, args: z.output<A>): R;
+  run(ctx: ActionContext<S>, args: Output<A>): R;
 }
 
 /** The definition handed to {@linkcode defineSession}. `A` maps action names to their args schemas. */
 export interface SessionKindDef<
-  S extends z.ZodType<Record<string, unknown>>,
-  A extends Record<string, z.ZodType>,
+  S extends ZodType<Record<string, unknown>>,
+  A extends Record<string, ZodType>,
 > {
   /** The kind's name, used in `POST /v1/sessions {kind}`. */
   kind: string;
@@ -45,9 +61,9 @@ export interface SessionKindDef<
   /** TTLs; defaults `{ active: "24h", paused: "7d" }`. */
   ttl?: { active?: Duration; paused?: Duration };
   /** The commands this kind understands. */
-  actions?: { [N in keyof A]: ActionDef<z.output<S>, A[N]> };
+  actions?: { [N in keyof A]: ActionDef<Output<S>, A[N]> };
   /** Overrides the overall progress, which is otherwise the mean of the agents' progress. */
-  progress?(state: z.output<S>, agents: Record<string, AgentState>): number;
+  progress?(state: Output<S>, agents: Record<string, AgentState>): number;
 }
 
 /** A registered session kind. `Acts` carries the action types for typed clients. */
@@ -55,10 +71,15 @@ export interface SessionKind<
   S = Record<string, unknown>,
   Acts extends Record<string, ActionDef<S>> = Record<string, ActionDef<S>>,
 > {
+  /** The kind's name. */
   readonly kind: string;
-  readonly state: z.ZodType<S>;
+  /** The state schema: every committed state parses with it. */
+  readonly state: ZodType<S>;
+  /** TTLs in milliseconds. */
   readonly ttl: Ttl;
+  /** The actions, by name. */
   readonly actions: Acts;
+  /** Overrides the overall progress, which is otherwise the mean of the agents' progress. */
   readonly progress?: (state: S, agents: Record<string, AgentState>) => number;
   /** True for the generic kind: any JSON object is a valid state, so per-command validation is skipped. */
   readonly freeForm: boolean;
@@ -91,11 +112,11 @@ const KIND_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
  * ```
  */
 export function defineSession<
-  S extends z.ZodType<Record<string, unknown>>,
-  A extends Record<string, z.ZodType> = Record<never, never>,
+  S extends ZodType<Record<string, unknown>>,
+  A extends Record<string, ZodType> = Record<never, never>,
 >(
   def: SessionKindDef<S, A>,
-): SessionKind<z.output<S>, { [N in keyof A]: ActionDef<z.output<S>, A[N]> }> {
+): SessionKind<Output<S>, { [N in keyof A]: ActionDef<Output<S>, A[N]> }> {
   if (!KIND_NAME.test(def.kind)) {
     throw new ValidationError(`Invalid kind name '${def.kind}'`);
   }

@@ -8,20 +8,28 @@ import type { CommitObserver } from "../actors/group_commit.ts";
 const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 100];
 
-class Histogram {
+/** A Prometheus histogram with fixed upper bounds. */
+export class Histogram {
+  /** Upper bounds of the buckets, ascending. */
   readonly buckets: number[];
+  /** Observations per bucket, cumulative: each counts every value at or under its bound. */
   readonly counts: number[];
+  /** Sum of every observed value. */
   sum = 0;
+  /** Number of observations. */
   count = 0;
+  /** A histogram with the given upper bounds. */
   constructor(buckets: number[]) {
     this.buckets = buckets;
     this.counts = buckets.map(() => 0);
   }
+  /** Records one value. */
   observe(v: number): void {
     this.sum += v;
     this.count++;
     for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]) this.counts[i]++;
   }
+  /** Prometheus text exposition under `name`. */
   render(name: string, help: string): string {
     const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
     this.buckets.forEach((b, i) => lines.push(`${name}_bucket{le="${b}"} ${this.counts[i]}`));
@@ -33,16 +41,24 @@ class Histogram {
 
 /** The runtime's metrics. */
 export class Metrics implements CommitObserver {
+  /** KV atomic commits. */
   commits = 0;
+  /** KV mutations committed. */
   commitMutations = 0;
+  /** Failed outbox drain passes. */
   drainErrors = 0;
+  /** Open WebSocket connections. */
   wsConnections = 0;
+  /** WebSocket frames received. */
   wsMessages = 0;
-  readonly commitLatency = new Histogram(LATENCY_BUCKETS);
-  readonly batchSize = new Histogram(BATCH_BUCKETS);
+  /** KV commit latency in ms. */
+  readonly commitLatency: Histogram = new Histogram(LATENCY_BUCKETS);
+  /** Sessions per group commit. */
+  readonly batchSize: Histogram = new Histogram(BATCH_BUCKETS);
   /** Live values, read at render time. */
   gauges: () => Record<string, number> = () => ({});
 
+  /** Counts one KV commit of `units` sessions and `mutations` mutations that took `ms`. */
   committed(units: number, mutations: number, ms: number): void {
     this.commits++;
     this.commitMutations += mutations;

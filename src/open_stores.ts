@@ -27,9 +27,13 @@ export interface StoreOptions {
 
 /** The opened stores and a description of where they live. */
 export interface Stores {
+  /** The hot store: sessions, logs and the outbox. */
   kv: Deno.Kv;
+  /** True when the runtime opened `kv` and so closes it. */
   ownsKv: boolean;
+  /** The SQL history. */
   history: HistoryStore;
+  /** Large results and outbox payloads. */
   blobs: BlobStore;
   /** Where archives are written; undefined in memory mode (a temp dir is made on demand). */
   archiveDir?: string;

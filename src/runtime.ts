@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { Operation } from "fast-json-patch";
 import type { Hono } from "hono";
 import { GroupCommitter } from "../actors/group_commit.ts";
 import { ActorRegistry } from "../actors/registry.ts";
@@ -49,6 +48,7 @@ import {
   type MessageInput,
   messageInput,
   parse,
+  type PatchOperation,
   patchOps,
   type ResultInput,
   resultInput,
@@ -68,6 +68,14 @@ import {
   transition,
   utf8Length,
 } from "./session.ts";
+
+/**
+ * Hono's app type under a local name. `deno doc --lint` flags any reference to
+ * a type from an npm package as private (denoland/deno#27364).
+ *
+ * @internal
+ */
+type HonoApp = Hono;
 
 /** Options of {@linkcode createRuntime}. */
 export interface RuntimeOptions extends StoreOptions {
@@ -94,13 +102,32 @@ export interface RuntimeOptions extends StoreOptions {
   batchMax?: number;
 }
 
-/** A running Denizen. Create with {@linkcode createRuntime}. */
+/**
+ * A running Denizen. Create with {@linkcode createRuntime}.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from "../mod.ts";
+ * const rt = await createRuntime({ memory: true });
+ * const s = await rt.create("default", { state: { n: 1 } });
+ * await rt.addMessage(s.id, { role: "user", content: "hello" });
+ * await rt.pause(s.id);
+ * console.log((await rt.get(s.id)).status); // "paused"
+ * await rt.close();
+ * ```
+ */
 export class Runtime {
+  /** The injected clock. */
   readonly clock: Clock;
+  /** The injected id generator, for sessions, messages and checkpoints. */
   readonly ids: IdGenerator;
+  /** Registered session kinds by name, `default` included. */
   readonly kinds: ReadonlyMap<string, SessionKind>;
+  /** The SQL history store. */
   readonly history: HistoryStore;
+  /** Counters and histograms served at `GET /metrics`. */
   readonly metrics: Metrics;
+  /** The opened stores. */
   readonly stores: Stores;
   readonly #registry: ActorRegistry;
   readonly #drainer: OutboxDrainer;
@@ -108,6 +135,7 @@ export class Runtime {
   readonly #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
+  /** Wires a runtime over opened `stores` and starts its timer; prefer {@linkcode createRuntime}. */
   constructor(stores: Stores, opts: RuntimeOptions) {
     this.stores = stores;
     this.clock = opts.clock ?? systemClock;
@@ -153,7 +181,7 @@ export class Runtime {
   }
 
   /** The Hono app with every route; set by `createRuntime`. */
-  app!: Hono;
+  app!: HonoApp;
 
   /** Live actors in memory. */
   get liveActors(): number {
@@ -217,7 +245,7 @@ export class Runtime {
   /** Applies an RFC 6902 patch atomically. */
   async patch(
     id: string,
-    ops: Operation[],
+    ops: PatchOperation[],
     opts: { ifVersion?: number; id?: string; agent?: string } = {},
   ): Promise<{ version: number }> {
     const valid = parse(patchOps, ops, "patch");

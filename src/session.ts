@@ -30,57 +30,93 @@ export const TERMINAL: ReadonlySet<Status> = new Set([
 
 /** One agent's view of its own work inside a session. */
 export interface AgentState {
+  /** Free-form status, such as `working` or `done`. */
   status: string;
+  /** Progress from 0 to 1. */
   progress: number;
+  /** What the agent is doing. */
   task?: string;
+  /** The agent's last error. */
   error?: string;
+  /** When the agent last reported, ISO-8601. */
   updatedAt: string;
 }
 
 /** Time-to-live settings in milliseconds. */
 export interface Ttl {
+  /** How long an active session lives without a command. */
   active: number;
+  /** How long a paused session lives. */
   paused: number;
 }
 
 /** Where a forked or imported session came from. */
 export interface Origin {
+  /** The source session's id. */
   session: string;
+  /** The source's version that was copied. */
   version: number;
+  /** The checkpoint forked from, when there was one. */
   checkpoint?: string;
 }
 
 /** A session as users, agents and tests see it. */
 export interface Session {
+  /** Unique id, matching {@linkcode ID_PATTERN}. */
   id: string;
+  /** The session kind's name. */
   kind: string;
+  /** Display name. */
   name?: string;
+  /** Free-form labels. */
   tags: string[];
+  /** Free-form metadata. */
   meta: Record<string, unknown>;
+  /** Where the session is in its lifecycle. */
   status: Status;
+  /** Free-form phase (`planning`, `executing`, …). */
   phase: string;
+  /** The state, valid against the kind's schema. */
   state: Record<string, unknown>;
+  /** Each agent's own view of its work, by agent name. */
   agents: Record<string, AgentState>;
+  /** Overall progress from 0 to 1. */
   progress: number;
+  /** Seq of the last committed event. */
   version: number;
+  /** Time-to-live settings. */
   ttl: Ttl;
+  /** ISO-8601 creation time. */
   createdAt: string;
+  /** ISO-8601 time of the last committed event. */
   updatedAt: string;
+  /** ISO-8601 time the session completed, failed or expired. */
   completedAt?: string;
+  /** ISO-8601 time after which the session reads as expired. */
   expiresAt: string;
+  /** The report given to `complete`. */
   report?: unknown;
+  /** The error given to `fail`. */
   error?: string;
+  /** Where a forked or imported session came from. */
   origin?: Origin;
+  /** Path of the archive file, once archived. */
   archive?: string;
 }
 
 /** One committed change. `seq` is per session, from 1, with no gap. */
 export interface SessionEvent {
+  /** The session's id. */
   sessionId: string;
+  /** Position in the session's log, from 1. */
   seq: number;
+  /** What happened, such as `patch`, `message` or `paused`. */
   type: string;
+  /** The agent that sent the command, when known. */
   agent?: string;
+  /** The event's payload; its shape depends on `type`. */
   data: unknown;
+  /** ISO-8601 commit time. */
   at: string;
 }
 

@@ -11,13 +11,16 @@
 
 /** A store of immutable byte blobs. */
 export interface BlobStore {
+  /** Stores `bytes` under `key`. */
   put(key: string, bytes: Uint8Array): Promise<void>;
   /** The bytes, or undefined when absent. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /** Removes one blob; absent keys are ignored. */
   delete(key: string): Promise<void>;
   /** Removes every blob whose key starts with `prefix`. */
   deletePrefix(prefix: string): Promise<void>;
   /** Keys starting with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
+  /** Releases the store's resources. */
   close(): Promise<void>;
 }

@@ -28,14 +28,19 @@ export interface HistoryBatch {
 
 /** Filters of `GET /v1/sessions`. */
 export interface ListQuery {
+  /** Sessions of this status. */
   status?: Status;
+  /** Sessions of this kind. */
   kind?: string;
+  /** Sessions with this tag. */
   tag?: string;
   /** Sessions that have an agent of this name. */
   agent?: string;
   /** Full text over name, tags, meta and message contents. */
   q?: string;
+  /** Sessions created after this ISO-8601 time. */
   createdAfter?: string;
+  /** Sessions created before this ISO-8601 time. */
   createdBefore?: string;
   /** 1..500, default 50. */
   limit?: number;
@@ -45,7 +50,9 @@ export interface ListQuery {
 
 /** One page of sessions, ordered by `updatedAt` desc then `id` desc. */
 export interface ListPage {
+  /** The sessions of this page. */
   items: SessionSummary[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
   nextCursor?: string;
 }
 
@@ -53,36 +60,55 @@ export interface ListPage {
 export interface Message {
   /** Client-given or generated message id. */
   id: string;
+  /** Seq of its event. */
   seq: number;
+  /** Who speaks, such as `user` or `assistant`. */
   role: string;
+  /** The message text. */
   content: string;
+  /** Free-form metadata. */
   meta?: Record<string, unknown>;
+  /** The agent that sent it, when known. */
   agent?: string;
+  /** ISO-8601 commit time. */
   at: string;
 }
 
 /** An agent result, materialized from a `result` event. */
 export interface ResultRow {
+  /** Seq of its event. */
   seq: number;
+  /** The agent that produced it. */
   agent?: string;
+  /** What the result is about. */
   key: string;
+  /** True for an intermediate result. */
   partial: boolean;
   /** Inline data; absent when it lives in the blob store. */
   data?: unknown;
   /** Blob store key, for results over the inline limit. */
   blob?: string;
+  /** Size of the data's JSON in UTF-8 bytes. */
   bytes: number;
+  /** ISO-8601 commit time. */
   at: string;
 }
 
 /** A checkpoint, materialized from a `checkpoint` event. */
 export interface Checkpoint {
+  /** The checkpoint's id. */
   id: string;
+  /** Seq of its event. */
   seq: number;
+  /** The session version whose state it holds. */
   version: number;
+  /** A caller's label, or `pause` and `final` for automatic ones. */
   label?: string;
+  /** True for the checkpoint taken when the session ended. */
   final: boolean;
+  /** The state at `version`. */
   state: Record<string, unknown>;
+  /** ISO-8601 commit time. */
   at: string;
 }
 
@@ -137,5 +163,6 @@ export interface HistoryStore {
   countSessions(): Promise<Record<string, number>>;
   /** A cheap query, for readiness. */
   ping(): Promise<void>;
+  /** Closes the connection or file. */
   close(): Promise<void>;
 }
