@@ -73,6 +73,7 @@ const elapsed = (performance.now() - t0) / 1000;
 await closeSocket(ws);
 emit({
   ...latencies(samples),
+  lateP99: latencies(late).p99,
   errors,
   offered: rate,
   achieved: answered / elapsed,

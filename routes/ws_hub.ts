@@ -20,9 +20,9 @@ export interface WsOptions {
   maxLag?: number;
   /** The socket's `bufferedAmount` above which frames wait in the queue. Default 1 MiB. */
   highWaterBytes?: number;
-  /** Frames per second a connection may send. Default 2,000. */
+  /** Frames per second a connection may send; a pipelining agent stays far below. Default 50,000. */
   rate?: number;
-  /** Frames accepted in one burst. Default `rate`. */
+  /** Frames accepted in one burst. Default `min(rate, 5,000)`. */
   burst?: number;
   /** Refused frames within one second after which the connection is closed with 4029. Default 200. */
   maxRefused?: number;
@@ -67,7 +67,7 @@ export class WsHub {
 
   constructor(rt: Runtime, opts: WsOptions = {}) {
     this.rt = rt;
-    const rate = opts.rate ?? 2_000;
+    const rate = opts.rate ?? 50_000;
     this.settings = {
       pingAfterMs: opts.pingAfterMs ?? 60_000,
       closeAfterMs: opts.closeAfterMs ?? 300_000,
@@ -75,7 +75,7 @@ export class WsHub {
       maxLag: opts.maxLag ?? 1_000,
       highWaterBytes: opts.highWaterBytes ?? 1024 * 1024,
       rate,
-      burst: opts.burst ?? rate,
+      burst: opts.burst ?? Math.min(rate, 5_000),
       maxRefused: opts.maxRefused ?? 200,
       maxInFlight: opts.maxInFlight ?? 1_000,
       maxReplay: opts.maxReplay ?? 10_000,

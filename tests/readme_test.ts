@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
 
-Deno.test("the README's library example runs and prints what it says", async () => {
-  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-  const section = readme.slice(readme.indexOf("## Use it as a library"));
+const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+
+/** The first ts block after `heading`. */
+function example(heading: string): string {
+  const section = readme.slice(readme.indexOf(heading));
   const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-  assert.ok(code, "the README has a ts example");
-  assert.ok(code.split("\n").length <= 30, "the example stays short");
-  const file = new URL("../_readme_example_test_tmp.ts", import.meta.url);
+  assert.ok(code, `the README has a ts example under ${heading}`);
+  return code;
+}
+
+async function run(code: string): Promise<string> {
+  const file = new URL(`../_readme_example_${crypto.randomUUID()}.ts`, import.meta.url);
   await Deno.writeTextFile(file, code);
   try {
     const out = await new Deno.Command(Deno.execPath(), {
@@ -14,10 +19,22 @@ Deno.test("the README's library example runs and prints what it says", async () 
       stdout: "piped",
       stderr: "piped",
     }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    assert.match(stdout, /^3 \{ count: 1 \}$/m);
+    return new TextDecoder().decode(out.stdout);
   } finally {
     await Deno.remove(file);
   }
+}
+
+Deno.test("the README's library example runs and prints what it says", async () => {
+  const code = example("## Use it as a library");
+  assert.ok(code.split("\n").length <= 30, "the example stays short");
+  assert.match(await run(code), /^3 \{ count: 1 \}$/m);
+});
+
+Deno.test("the README's WebSocket agent example runs and its mirror matches", async () => {
+  const stdout = await run(example("## Connect an agent over WebSocket"));
+  assert.match(stdout, /^event 2 agent$/m);
+  assert.match(stdout, /^event 3 patch$/m);
+  assert.match(stdout, /^3 \{ notes: \[ "hello" \] \}$/m);
 });

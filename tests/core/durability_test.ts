@@ -140,7 +140,9 @@ Deno.test("a subscriber on one instance receives, in order, the events committed
       if (seen.includes(11)) resolve();
     });
     for (let i = 0; i < 10; i++) await b.action(s.id, "step", { v: i, tag: `b${i}` });
+    const timeout = setTimeout(() => resolve(), 10_000); // fail with the assertion below, not a hang
     await done;
+    clearTimeout(timeout);
     unsubscribe();
     assert.deepEqual(seen, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     assert.deepEqual((await a.get(s.id)).state, (await b.get(s.id)).state);
