@@ -141,6 +141,11 @@ export class SessionActor {
     return this.#hot ? sessionOf(this.#hot.head, this.#hot.state) : undefined;
   }
 
+  /** Status and expiry of the committed head, without touching KV; undefined when not loaded. */
+  get committed(): { status: Session["status"]; expiresAt: string } | undefined {
+    return this.#hot?.head;
+  }
+
   /** The committed version, or 0 when the session does not exist. */
   get version(): number {
     return this.#hot?.head.version ?? 0;

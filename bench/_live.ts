@@ -34,6 +34,8 @@ export async function liveFigures(run: Run): Promise<void> {
       "groupCommit: false alone still batches one session's queued commands into one commit.",
     `Both servers raise the WebSocket flood guard to ${WS_RATE} frames/s per connection: the ` +
       "default (2,000/s, burst 2,000) closes a single pipelining client with 1008 after ~2k frames.",
+    `Figure 2: ${cfg.many} sockets, one per session, ${cfg.manyWindow} patches in flight each; ` +
+      "the clients are groups of 20 sockets inside one generator process.",
   );
   try {
     await throughput(run, on, off);
@@ -54,7 +56,9 @@ async function throughput(run: Run, on: ServerHandle, off: ServerHandle): Promis
   const updates = async (s: ServerHandle, extra: Record<string, number>) => {
     const timing = { seconds: cfg.seconds, "warmup-ms": cfg.warmupMs };
     const r = await run.one("load_updates.ts", run.loadArgs(s, { ...timing, ...extra }));
-    if (r.errors > 0 || r.closed) throw new Error(`load_updates: ${JSON.stringify(r)}`);
+    if (r.errors > 0 || r.closed || !(r.rate > 0)) {
+      throw new Error(`load_updates: ${JSON.stringify(r)}`);
+    }
     return r.rate;
   };
 
@@ -139,7 +143,11 @@ async function latency(run: Run, on: ServerHandle, off: ServerHandle): Promise<v
       const raw = ["--dir", `${tmp}/rawlat-${run.tag()}`, "--per", "4", "--rate", "1000"];
       lat.raw.push(await run.one("load_rawkv.ts", [...raw, "--seconds", String(cfg.latSeconds)]));
     }
-    for (const r of [...lat.on, ...lat.off]) if (r.errors > 0) throw new Error(JSON.stringify(r));
+    for (const r of [...lat.on, ...lat.off]) {
+      if (r.errors > 0 || r.answered < r.total) {
+        throw new Error(`load_latency: ${JSON.stringify(r)}`);
+      }
+    }
     return { runs: lat.on.map((r) => r.p99), baselines: lat.off.map((r) => r.p99) };
   });
   await run.figure({

@@ -6,10 +6,20 @@
  */
 
 const here = new URL(".", import.meta.url);
+/** The project's config (imports, `unstable: ["kv"]`), whatever the working directory. */
+const config = new URL("../deno.json", import.meta.url).pathname;
 
 function denoArgs(file: string, args: string[], v8Flags?: string): string[] {
   const path = new URL(file, here).pathname;
-  return ["run", "--allow-all", ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []), path, ...args];
+  return [
+    "run",
+    "--allow-all",
+    "--config",
+    config,
+    ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
+    path,
+    ...args,
+  ];
 }
 
 /** Runs `bench/<file>` with `args` and returns the JSON lines it printed. Throws on failure. */

@@ -55,6 +55,9 @@ export async function pool<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
+/** How long a socket may take to send its welcome. */
+const WELCOME_TIMEOUT_MS = 15_000;
+
 /** An open socket after its welcome, with how long the welcome took and what was replayed. */
 export interface Opened {
   ws: WebSocket;
@@ -72,6 +75,10 @@ export function openSocket(base: string, id: string, query = ""): Promise<Opened
   const ws = new WebSocket(url);
   let events = 0;
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error(`socket ${id}: no welcome in ${WELCOME_TIMEOUT_MS} ms`));
+    }, WELCOME_TIMEOUT_MS);
     ws.onerror = () => reject(new Error(`socket ${id} failed`));
     ws.onclose = (e) => reject(new Error(`socket ${id} closed ${e.code} ${e.reason}`));
     ws.onmessage = (e) => {
@@ -79,6 +86,7 @@ export function openSocket(base: string, id: string, query = ""): Promise<Opened
       if (data.startsWith('{"t":"event"')) return void events++;
       const f = JSON.parse(data) as Frame;
       if (f.t === "welcome") {
+        clearTimeout(timer);
         ws.onmessage = null;
         ws.onclose = null;
         resolve({ ws, welcome: f, welcomeMs: performance.now() - started, events });

@@ -51,9 +51,11 @@ const sendToLast: number[] = [];
 for (let u = 0; u < updates; u++) {
   const sentAt = performance.now();
   const ack = await new Promise<{ seq: number; at: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`update ${u}: no ack in 10 s`)), 10_000);
     writer.onmessage = (e) => {
       const fr = JSON.parse(e.data as string) as Frame;
       if (fr.t === "ack") resolve({ seq: fr.version!, at: performance.now() });
+      if (fr.t === "ack" || fr.t === "error") clearTimeout(timer);
       if (fr.t === "error") reject(new Error(`${fr.code}: ${fr.message}`));
     };
     writer.send(

@@ -56,12 +56,15 @@ const base = smoke ? SMOKE : FULL;
 const cfg = { ...base, reps: num(f, "reps", base.reps), dataset: num(f, "dataset", base.dataset) };
 const tmp = await Deno.makeTempDir({ prefix: "denizen-bench-" });
 const run = new Run(cfg, tmp);
-try {
-  await liveFigures(run);
-  await storedFigures(run);
-} finally {
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+for (const part of [liveFigures, storedFigures]) {
+  try {
+    await part(run);
+  } catch (error) {
+    run.unmeasured++;
+    console.error(`${part.name} stopped: figures after this point were not measured:`, error);
+  }
 }
+await Deno.remove(tmp, { recursive: true }).catch(() => {});
 
 const figures = run.figures.sort((a, b) =>
   parseFloat(a.id) - parseFloat(b.id) || a.id.localeCompare(b.id)
@@ -89,6 +92,6 @@ await Deno.writeTextFile(
   JSON.stringify({ machine, command, smoke, config: cfg, figures, notes: run.notes }, null, 2),
 );
 if (run.unmeasured > 0) {
-  console.error(`${run.unmeasured} figure(s) could not be measured`);
+  console.error(`${run.unmeasured} figure(s) or part(s) could not be measured`);
   Deno.exit(1);
 }

@@ -30,6 +30,7 @@ export class OutboxDrainer {
   #running: Promise<void> | undefined;
   #again = false;
   #closed = false;
+  readonly #passes = new Set<Promise<boolean>>();
   /** Events committed in this process and not yet drained. */
   pending = 0;
   /** Events drained by this process. */
@@ -59,17 +60,31 @@ export class OutboxDrainer {
     this.#running = this.#loop();
   }
 
-  /** Drains until the outbox is empty. */
+  /** Drains until the outbox is empty. Unbounded under steady load: for close and tests. */
   async flush(): Promise<void> {
     while (this.#running) await this.#running;
     this.#running = this.#loop();
     await this.#running;
   }
 
-  /** Waits for the pass in progress, then drains what was committed before this call. */
-  async settle(): Promise<void> {
+  /** Drains what is pending now, for at most `maxPasses` passes: a bounded wait for readers of the index. */
+  async settle(maxPasses = 4): Promise<void> {
     if (this.pending === 0 && !this.#running) return;
-    await this.flush();
+    for (let i = 0; i < maxPasses; i++) {
+      if (!(await this.#pass(keys.outboxAll))) return;
+    }
+  }
+
+  /** Drains one session's outbox up to seq `upTo`: afterwards SQL holds all of its history to there. */
+  async drainSession(id: string, upTo: number): Promise<void> {
+    while (await this.#pass(keys.outboxOf(id), upTo)) {
+      /* until nothing at or below upTo is left */
+    }
+  }
+
+  /** Waits for the pass in progress, so that nothing it read is written after this returns. */
+  async quiesce(): Promise<void> {
+    while (this.#passes.size > 0) await Promise.all(this.#passes);
   }
 
   /** Stops after the pass in progress. */
@@ -82,7 +97,7 @@ export class OutboxDrainer {
     try {
       do {
         this.#again = false;
-        while (await this.#pass()) { /* until the outbox is empty */ }
+        while (await this.#pass(keys.outboxAll)) { /* until the outbox is empty */ }
       } while (this.#again && !this.#closed);
       this.#oldest = undefined;
       this.pending = 0;
@@ -93,11 +108,18 @@ export class OutboxDrainer {
     }
   }
 
-  /** One pass; returns whether it found anything. */
-  async #pass(): Promise<boolean> {
+  /** One pass over `prefix`; returns whether it found anything (at or below `upTo` when given). */
+  #pass(prefix: Deno.KvKey, upTo = Infinity): Promise<boolean> {
+    const p = this.#passOnce(prefix, upTo);
+    this.#passes.add(p);
+    return p.finally(() => this.#passes.delete(p));
+  }
+
+  async #passOnce(prefix: Deno.KvKey, upTo: number): Promise<boolean> {
     const { hot, history } = this.#opts;
     const entries: Deno.KvEntry<unknown>[] = [];
-    for await (const e of hot.kv.list({ prefix: keys.outboxAll }, { limit: this.#batch })) {
+    for await (const e of hot.kv.list({ prefix }, { limit: this.#batch })) {
+      if (upTo !== Infinity && (e.key[2] as number) > upTo) break;
       entries.push(e);
     }
     if (entries.length === 0) return false;

@@ -221,7 +221,7 @@ export class Runtime {
       }
       if (!TERMINAL.has(s.status)) return s;
       // Terminal but not yet retired from KV: SQL has the full row (with the report) once drained.
-      await this.#drainer.settle();
+      await this.#drainer.drainSession(id, s.version);
       const rec = await this.history.getSession(id);
       return rec ? { ...rec, state: rec.state ?? s.state } : s;
     }
@@ -488,7 +488,7 @@ export class Runtime {
       actor.markGone();
     });
     this.#registry.drop(id);
-    await this.#drainer.flush();
+    await this.#drainer.quiesce(); // a pass that read this session's outbox before the delete ends first
     const blobKeys = await this.history.deleteSession(id);
     await Promise.all(blobKeys.map((k) => this.stores.blobs.delete(k)));
     await this.stores.blobs.deletePrefix(`${id}/`);
@@ -512,8 +512,8 @@ export class Runtime {
     for (const actor of this.#registry.all()) ids.add(actor.id);
     const expired: string[] = [];
     for (const id of ids) {
-      const actor = this.#registry.peek(id) ?? this.#registry.get(id);
-      const s = await actor.read();
+      const live = this.#registry.peek(id)?.committed;
+      const s = live ?? await this.#registry.get(id).read();
       if (s && !TERMINAL.has(s.status) && now > Date.parse(s.expiresAt)) {
         await this.#expire(id);
         expired.push(id);
@@ -558,9 +558,15 @@ export class Runtime {
     }
   }
 
+  /** 404 unless the session exists; then drains its outbox, so SQL holds all of its history. */
   async #exists(id: string): Promise<void> {
-    await this.get(id);
-    await this.#drainer.settle();
+    const s = await this.get(id);
+    await this.#drainer.drainSession(id, s.version);
+  }
+
+  /** Drains one session's outbox into SQL: afterwards its history there is complete. */
+  flushSession(id: string): Promise<void> {
+    return this.#exists(id);
   }
 
   /** Removes a terminal session's hot keys once SQL has all of it. */

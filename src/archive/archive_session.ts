@@ -37,7 +37,7 @@ export async function archiveSession(rt: Runtime, id: string): Promise<Session> 
   assertId(id);
   return await withSessionLock(rt, id, async () => {
     transition(id, (await rt.get(id)).status, "archive");
-    await rt.flush(); // a terminal session leaves KV once drained: SQL then has the whole of it
+    await rt.flushSession(id); // a terminal session leaves KV once drained: SQL then has the whole of it
     const record = await rt.history.getSession(id);
     if (!record) throw new SessionNotFoundError(id);
     transition(id, record.status, "archive");

@@ -23,7 +23,7 @@ import { writeArchive } from "./write_archive.ts";
  */
 export async function exportSession(rt: Runtime, id: string): Promise<ReadableStream<Uint8Array>> {
   const session = await rt.get(id);
-  await rt.flush();
+  await rt.flushSession(id);
   const source = await historySource({ history: rt.history, blobs: rt.stores.blobs }, session);
   return writeArchive(source);
 }

@@ -68,6 +68,7 @@ export const keys = {
   commands: (id: string): Deno.KvKey => ["s", id, "k"],
   session: (id: string): Deno.KvKey => ["s", id],
   outbox: (id: string, seq: number): Deno.KvKey => ["o", id, seq],
+  outboxOf: (id: string): Deno.KvKey => ["o", id],
   outboxAll: ["o"] as Deno.KvKey,
 };
 
