@@ -38,7 +38,7 @@ import type {
   ResultRow,
   RetentionRules,
 } from "./history/history_store.ts";
-import { HotStore, keys } from "./hot/hot_store.ts";
+import { HotStore } from "./hot/hot_store.ts";
 import { type IdGenerator, ulidGenerator } from "./ids.ts";
 import {
   type AgentInput,
@@ -483,8 +483,7 @@ export class Runtime {
     const session = await this.get(id);
     const actor = this.#registry.get(id);
     await actor.exclusive(async () => {
-      const all = await this.#hot.sessionKeys(id);
-      await this.#deleteKeys(id, all);
+      await this.#hot.deleteSession(id, { outbox: true });
       actor.markGone();
     });
     this.#registry.drop(id);
@@ -574,22 +573,13 @@ export class Runtime {
     const actor = this.#registry.get(id);
     await actor.exclusive(async (hot) => {
       if (!hot || hot.head.version !== version || !TERMINAL.has(hot.head.status)) return;
-      const all = (await this.#hot.sessionKeys(id)).filter((k) => k[0] !== "o");
-      await this.#deleteKeys(id, all, hot.versionstamp);
-      actor.markGone();
+      const deleted = await this.#hot.deleteSession(id, {
+        outbox: false,
+        versionstamp: hot.versionstamp,
+      });
+      if (deleted) actor.markGone(); // else another writer moved the head: its own drain retires it
     });
     this.#registry.drop(id);
-  }
-
-  /** Deletes `all` in atomics of 1,000; the first checks the head's versionstamp when given. */
-  async #deleteKeys(id: string, all: Deno.KvKey[], versionstamp?: string): Promise<void> {
-    const head = keys.head(id);
-    for (let i = 0; i < all.length; i += 1000) {
-      const op = this.stores.kv.atomic();
-      if (i === 0 && versionstamp) op.check({ key: head, versionstamp });
-      for (const k of all.slice(i, i + 1000)) op.delete(k);
-      await op.commit();
-    }
   }
 }
 

@@ -141,12 +141,32 @@ export class HotStore {
     return JSON.parse(decoder.decode(bytes));
   }
 
-  /** Keys of every hot key of a session, for deletion. */
-  async sessionKeys(id: string): Promise<Deno.KvKey[]> {
-    const out: Deno.KvKey[] = [];
-    for await (const e of this.kv.list({ prefix: keys.session(id) })) out.push(e.key);
-    for await (const e of this.kv.list({ prefix: ["o", id] })) out.push(e.key);
-    return out;
+  /**
+   * Deletes a session's hot keys, and its outbox when `outbox` is set: the
+   * head first, then the rest in atomics of 1,000. With `versionstamp`,
+   * nothing is deleted unless the head still has it; returns whether it did.
+   */
+  async deleteSession(
+    id: string,
+    opts: { outbox: boolean; versionstamp?: string },
+  ): Promise<boolean> {
+    const rest: Deno.KvKey[] = [];
+    for await (const e of this.kv.list({ prefix: keys.session(id) })) {
+      if (e.key[2] !== "h") rest.push(e.key);
+    }
+    if (opts.outbox) {
+      for await (const e of this.kv.list({ prefix: keys.outboxOf(id) })) rest.push(e.key);
+    }
+    const first = this.kv.atomic().delete(keys.head(id));
+    if (opts.versionstamp) first.check({ key: keys.head(id), versionstamp: opts.versionstamp });
+    for (const k of rest.splice(0, 999)) first.delete(k);
+    if (!(await first.commit()).ok) return false;
+    for (let i = 0; i < rest.length; i += 1000) {
+      const op = this.kv.atomic();
+      for (const k of rest.slice(i, i + 1000)) op.delete(k);
+      await op.commit();
+    }
+    return true;
   }
 
   async #list(prefix: Deno.KvKey): Promise<Deno.KvEntry<unknown>[]> {
