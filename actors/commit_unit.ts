@@ -9,8 +9,6 @@ import { iso } from "../src/clock.ts";
 import type { SessionRecord } from "../src/history/history_store.ts";
 import {
   chunk,
-  COMMAND_MEMORY,
-  type CommandRecord,
   type Head,
   type HotSession,
   type HotStore,
@@ -20,6 +18,7 @@ import {
   utf8Encoder,
   VALUE_BYTES,
 } from "../src/hot/hot_store.ts";
+import type { CommandMemory, CommandRecord } from "../src/hot/command_memory.ts";
 import { DEFAULT_TTL } from "../src/kind.ts";
 import type { Session, SessionEvent } from "../src/session.ts";
 import type { CommitUnit } from "./group_commit.ts";
@@ -77,6 +76,7 @@ export async function buildUnit(
   base: HotSession | undefined,
   turn: Turn,
   records: CommandRecord[],
+  memory: CommandMemory | undefined,
 ): Promise<BuiltUnit> {
   const id = turn.id;
   const now = turn.now;
@@ -129,9 +129,11 @@ export async function buildUnit(
     };
   }
 
-  for (const r of records) {
-    const value = await opts.hot.encode(r, () => blobKey(`k${r.slot % COMMAND_MEMORY}`));
-    set(keys.command(id, r.slot % COMMAND_MEMORY), value, storedBytes(value));
+  if (memory && records.length > 0) {
+    for (const m of memory.pages(id, records, expireIn)) {
+      mutations.push(m);
+      bytes += storedBytes(m.value);
+    }
   }
 
   for (const entry of turn.events.length ? outboxEntries(turn.events, recordOf(head, turn)) : []) {

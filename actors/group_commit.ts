@@ -11,9 +11,9 @@
 /** KV's limits per atomic, measured on Deno 2.9, with headroom for keys and framing. */
 export const ATOMIC_LIMITS = { checks: 100, mutations: 1000, bytes: 780 * 1024 } as const;
 
-/** One session's share of an atomic: a versionstamp check and its mutations. */
+/** One session's share of an atomic: a versionstamp check and its mutations (no check: unconditional deletes). */
 export interface CommitUnit {
-  readonly check: Deno.AtomicCheck;
+  readonly check?: Deno.AtomicCheck;
   readonly mutations: Deno.KvMutation[];
   /** Estimated bytes of keys and values. */
   readonly bytes: number;
@@ -73,12 +73,15 @@ export class GroupCommitter {
     const batch: Pending[] = [];
     let mutations = 0;
     let bytes = 0;
-    while (this.#queue.length > 0 && batch.length < ATOMIC_LIMITS.checks) {
+    let checks = 0;
+    while (this.#queue.length > 0) {
       const next = this.#queue[0].unit;
+      if (next.check && checks >= ATOMIC_LIMITS.checks) break;
       const fits = mutations + next.mutations.length <= ATOMIC_LIMITS.mutations &&
         bytes + next.bytes <= ATOMIC_LIMITS.bytes;
       if (batch.length > 0 && !fits) break;
       batch.push(this.#queue.shift()!);
+      if (next.check) checks++;
       mutations += next.mutations.length;
       bytes += next.bytes;
     }
@@ -112,7 +115,10 @@ export class GroupCommitter {
 
   #atomic(batch: Pending[]): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
     const op = this.#kv.atomic();
-    for (const p of batch) op.check(p.unit.check).mutate(...p.unit.mutations);
+    for (const p of batch) {
+      if (p.unit.check) op.check(p.unit.check);
+      op.mutate(...p.unit.mutations);
+    }
     return op.commit();
   }
 }

@@ -19,7 +19,8 @@ import {
   UnavailableError,
 } from "../src/errors.ts";
 import type { SessionKind } from "../src/kind.ts";
-import { type CommandRecord, type HotSession, type HotStore, keys } from "../src/hot/hot_store.ts";
+import { type HotSession, type HotStore, keys } from "../src/hot/hot_store.ts";
+import { COMMAND_MEMORY, CommandMemory, type CommandRecord } from "../src/hot/command_memory.ts";
 import { type Session, type SessionEvent, TERMINAL, utf8Length } from "../src/session.ts";
 import type { GroupCommitter } from "./group_commit.ts";
 import { missedEvents, watchHead } from "./head_watch.ts";
@@ -82,7 +83,7 @@ export class SessionActor {
   #loaded = false;
   #hot: HotSession | undefined;
   #stateBytes = 0;
-  #commands: Map<string, CommandRecord> | undefined;
+  #commands: CommandMemory | undefined;
   #queue: Item[] = [];
   #running = false;
   #listeners: Set<Listener> | undefined;
@@ -258,12 +259,19 @@ export class SessionActor {
     }
   }
 
+  /** The result carried by this session's event `seq` (an action's, too large to remember inline). */
+  async #resultOf(seq: number): Promise<unknown> {
+    const env = this.#env;
+    const [event] = await missedEvents(env.hot, env.history, this.id, seq - 1, seq);
+    return (event?.data as { result?: unknown } | undefined)?.result;
+  }
+
   /** Applies and commits one batch. Returns how to settle it, or "conflict". */
   async #attempt(batch: Pending[]): Promise<Settle | "conflict"> {
     const env = this.#env;
     const base = this.#hot;
     if (batch.some((p) => p.cmd.id !== undefined)) {
-      this.#commands ??= await env.hot.loadCommands(this.id);
+      this.#commands ??= await CommandMemory.load(env.hot, this.id);
     }
     const now = env.clock.now();
     const head = base?.head ?? headOf(this.id, now);
@@ -291,7 +299,7 @@ export class SessionActor {
       const id = p.cmd.id;
       const seen = id === undefined ? undefined : this.#commands!.get(id);
       if (seen) {
-        const result = seen.result;
+        const result = seen.ref === undefined ? seen.result : await this.#resultOf(seen.ref);
         settles.push(() => p.resolve({ version: seen.version, result, duplicate: true }));
         continue;
       }
@@ -311,7 +319,10 @@ export class SessionActor {
         accepted.push({ p, ...entry });
         if (id !== undefined) {
           inBatch.set(id, entry);
-          records.push({ id, slot: cmds++ % 1000, ...entry });
+          const first = turn.events[saved.events]?.seq ?? entry.version;
+          records.push(
+            CommandMemory.record(id, cmds++ % COMMAND_MEMORY, entry.version, result, first),
+          );
         }
       } catch (error) {
         restore(turn, saved);
@@ -325,7 +336,7 @@ export class SessionActor {
     if (turn.events.length === 0 && !turn.force) return settleAll;
 
     turn.head = { ...turn.head, cmds };
-    const built = await buildUnit(env, base, turn, records);
+    const built = await buildUnit(env, base, turn, records, this.#commands);
     let outcome;
     try {
       outcome = await env.committer.commit(built.unit);
@@ -339,7 +350,7 @@ export class SessionActor {
     }
     this.#hot = { head: built.head, state: turn.state, versionstamp: outcome.versionstamp };
     this.#stateBytes = turn.stateBytes;
-    for (const r of records) remember(this.#commands!, r);
+    this.#commands?.remember(records);
     const events = turn.events;
     return () => {
       settleAll();
@@ -375,25 +386,4 @@ function restore(t: Turn, s: ReturnType<typeof save>): void {
   t.report = s.report;
   t.events.length = s.events;
   t.log.length = s.log;
-}
-
-/** Remembers `r`, forgetting the id that held its slot before. */
-function remember(commands: Map<string, CommandRecord>, r: CommandRecord): void {
-  const slots = slotIndex(commands);
-  const old = slots.get(r.slot);
-  if (old !== undefined) commands.delete(old);
-  commands.set(r.id, r);
-  slots.set(r.slot, r.id);
-}
-
-const slotIndexes = new WeakMap<Map<string, CommandRecord>, Map<number, string>>();
-
-function slotIndex(commands: Map<string, CommandRecord>): Map<number, string> {
-  let index = slotIndexes.get(commands);
-  if (!index) {
-    index = new Map();
-    for (const r of commands.values()) index.set(r.slot, r.id);
-    slotIndexes.set(commands, index);
-  }
-  return index;
 }

@@ -139,10 +139,18 @@ async function latency(run: Run, on: ServerHandle, off: ServerHandle): Promise<v
       const raw = ["--dir", `${tmp}/rawlat-${run.tag()}`, "--per", "4", "--rate", "1000"];
       lat.raw.push(await run.one("load_rawkv.ts", [...raw, "--seconds", String(cfg.latSeconds)]));
     }
-    for (const r of [...lat.on, ...lat.off]) {
-      if (r.errors > 0 || r.answered < r.total) {
-        throw new Error(`load_latency: ${JSON.stringify(r)}`);
-      }
+    for (
+      const [name, rs] of [["group commit on", lat.on], ["group commit off", lat.off]] as const
+    ) {
+      rs.forEach((r, i) => {
+        if (!(r.n > 0)) throw new Error(`load_latency (${name}): ${JSON.stringify(r)}`);
+        if (r.errors === 0 && r.answered === r.total) return;
+        run.notes.push(
+          `Figure 3, ${name}, run ${i + 1}: ${r.errors} of ${r.total} commands refused ` +
+            `(${r.lastError ?? "no answer"}), ${r.total - r.answered} unanswered; ` +
+            "the latencies are of the acked ones.",
+        );
+      });
     }
     return { runs: lat.on.map((r) => r.p99), baselines: lat.off.map((r) => r.p99) };
   });

@@ -8,7 +8,8 @@
  *   deno run -A bench/load_latency.ts --url URL --prefix P [--rate 1000]
  *     [--seconds 5] [--warmup-ms 500]
  *
- * Prints `{p50, p99, max, n, errors, offered, achieved}` (ms, per second).
+ * Prints `{p50, p99, max, n, lateP99, errors, lastError?, offered, achieved, answered, total}`
+ * (ms, per second); latencies are of acked commands only.
  *
  * @module
  */
@@ -31,6 +32,7 @@ const due = new Float64Array(total);
 const sentAt = new Float64Array(total);
 const samples: number[] = [];
 let errors = 0;
+let lastError = "";
 let answered = 0;
 let done: () => void;
 const finished = new Promise<void>((r) => done = r);
@@ -41,8 +43,10 @@ ws.onmessage = (e) => {
   const now = performance.now();
   const fr = JSON.parse(data) as Frame;
   const i = Number(fr.id);
-  if (fr.t === "error") errors++;
-  else if (due[i] - due[0] >= warmupMs) samples.push(now - sentAt[i]);
+  if (fr.t === "error") {
+    errors++;
+    lastError = `${fr.code}: ${fr.message}`;
+  } else if (due[i] - due[0] >= warmupMs) samples.push(now - sentAt[i]);
   if (++answered === total) done();
 };
 
@@ -75,6 +79,7 @@ emit({
   ...latencies(samples),
   lateP99: latencies(late).p99,
   errors,
+  ...(lastError ? { lastError } : {}),
   offered: rate,
   achieved: answered / elapsed,
   answered,

@@ -8,6 +8,7 @@
  *   deno task bench --smoke    small and quick (CI); exits non-zero only when a
  *                              figure cannot be measured, never for a missed target
  *   --reps N, --dataset N      override the repetitions or the data set size
+ *   --only live|stored         only the live-server figures (1-4, 8-10) or the stored ones (5-7)
  *
  * @module
  */
@@ -56,7 +57,11 @@ const base = smoke ? SMOKE : FULL;
 const cfg = { ...base, reps: num(f, "reps", base.reps), dataset: num(f, "dataset", base.dataset) };
 const tmp = await Deno.makeTempDir({ prefix: "denizen-bench-" });
 const run = new Run(cfg, tmp);
-for (const part of [liveFigures, storedFigures]) {
+const only = f.get("only");
+const parts = [liveFigures, storedFigures].filter((p) =>
+  only === undefined || p.name.toLowerCase().startsWith(only)
+);
+for (const part of parts) {
   try {
     await part(run);
   } catch (error) {

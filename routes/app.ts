@@ -17,11 +17,14 @@ import { historyRoutes } from "./history.ts";
 import { lifecycleRoutes } from "./lifecycle.ts";
 import { sessionRoutes } from "./sessions.ts";
 import { wsRoute } from "./ws.ts";
+import type { WsOptions } from "./ws_hub.ts";
 
 /** Options of {@linkcode createApp}. */
 export interface AppOptions {
   /** Bearer token required on every route but `/healthz`; also the key of session tokens. Default: open. */
   token?: string;
+  /** WebSocket tuning: heartbeat, backpressure, flood limits (defaults of SPEC §5). */
+  ws?: WsOptions;
 }
 
 /**
@@ -41,7 +44,7 @@ export function createApp(rt: Runtime, opts: AppOptions = {}): Hono {
   const app = new Hono<AppEnv>();
   app.use("*", authenticate(tokens));
   app.route("/", healthRoutes(rt));
-  app.get("/v1/sessions/:id/ws", wsRoute(rt));
+  app.get("/v1/sessions/:id/ws", wsRoute(rt, opts.ws));
   app.route("/v1/sessions", archiveRoutes(rt));
   app.route("/v1/sessions", sessionRoutes(rt));
   app.route("/v1/sessions", lifecycleRoutes(rt));

@@ -151,8 +151,12 @@ export class WsConnection implements HubMember {
 
   /** Queues a frame for the socket. */
   post(frame: ServerFrame): void {
+    this.#postText(JSON.stringify(frame));
+  }
+
+  #postText(text: string): void {
     if (this.#closed) return;
-    this.#out.push(JSON.stringify(frame));
+    this.#out.push(text);
     if (this.#out.length > this.#hub.settings.maxLag) {
       return this.shut(CLOSE.behind, "Too far behind; reconnect with since");
     }
@@ -236,9 +240,7 @@ export class WsConnection implements HubMember {
   }
 
   #postEvent(e: SessionEvent): void {
-    const frame: ServerFrame = { t: "event", seq: e.seq, type: e.type, data: e.data, at: e.at };
-    if (e.agent !== undefined) frame.agent = e.agent;
-    this.post(frame);
+    this.#postText(eventFrame(e));
   }
 
   #flush(): void {
@@ -286,4 +288,18 @@ function errorFrame(error: unknown, id?: string): ServerFrame {
   }
   console.error("websocket command failed:", error);
   return { t: "error", ...idPart, code: "internal", message: "Internal error" };
+}
+
+/** Event frames are serialized once, however many subscribers receive them. */
+const eventFrames = new WeakMap<SessionEvent, string>();
+
+function eventFrame(e: SessionEvent): string {
+  let text = eventFrames.get(e);
+  if (text === undefined) {
+    const frame: ServerFrame = { t: "event", seq: e.seq, type: e.type, data: e.data, at: e.at };
+    if (e.agent !== undefined) frame.agent = e.agent;
+    text = JSON.stringify(frame);
+    eventFrames.set(e, text);
+  }
+  return text;
 }

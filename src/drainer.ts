@@ -19,6 +19,10 @@ export interface DrainerOptions {
   retire(id: string, version: number): Promise<void>;
   /** Outbox entries per pass. Default 256. */
   batch?: number;
+  /** Deletes drained outbox keys; the runtime folds them into the next group commit. Default: its own atomics. */
+  deleteKeys?(keys: Deno.KvKey[]): Promise<void>;
+  /** How long a notify waits for more commits before a pass, in ms, unless `batch` events are pending. Default 5. */
+  delayMs?: number;
   /** Called when a pass fails; the drainer retries on the next notify or tick. */
   onError?(error: unknown): void;
 }
@@ -30,6 +34,7 @@ export class OutboxDrainer {
   #running: Promise<void> | undefined;
   #again = false;
   #closed = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #passes = new Set<Promise<boolean>>();
   /** Events committed in this process and not yet drained. */
   pending = 0;
@@ -57,13 +62,27 @@ export class OutboxDrainer {
       this.#again = true;
       return;
     }
+    // Wait a moment for more commits, so that one pass (one SQL transaction) carries many.
+    if (this.pending < this.#batch && (this.#opts.delayMs ?? 5) > 0) {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        if (!this.#running && !this.#closed) this.#running = this.#loop();
+      }, this.#opts.delayMs ?? 5);
+      return;
+    }
+    this.#start();
+  }
+
+  #start(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#running = this.#loop();
   }
 
   /** Drains until the outbox is empty. Unbounded under steady load: for close and tests. */
   async flush(): Promise<void> {
     while (this.#running) await this.#running;
-    this.#running = this.#loop();
+    this.#start();
     await this.#running;
   }
 
@@ -90,6 +109,8 @@ export class OutboxDrainer {
   /** Stops after the pass in progress. */
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
     while (this.#running) await this.#running;
   }
 
@@ -135,10 +156,15 @@ export class OutboxDrainer {
       if (s && (sessions.get(s.id)?.version ?? -1) < s.version) sessions.set(s.id, s);
     }
     await history.write({ events, sessions: [...sessions.values()] });
-    for (let i = 0; i < entries.length; i += 1000) {
-      const op = hot.kv.atomic();
-      for (const e of entries.slice(i, i + 1000)) op.delete(e.key);
-      await op.commit();
+    const drained = entries.map((e) => e.key);
+    if (this.#opts.deleteKeys) {
+      await this.#opts.deleteKeys(drained);
+    } else {
+      for (let i = 0; i < drained.length; i += 1000) {
+        const op = hot.kv.atomic();
+        for (const k of drained.slice(i, i + 1000)) op.delete(k);
+        await op.commit();
+      }
     }
     await Promise.all(spilled.map((k) => hot.blobs.delete(k)));
     this.drained += events.length;

@@ -5,7 +5,7 @@
  * - `["s", id, "h"]` the head: everything but state, plus where the state lives;
  * - `["s", id, "c", i]` snapshot chunks: the state's JSON as UTF-8, 60,000 bytes a key;
  * - `["s", id, "l", seq]` the log: JSON Patch ops committed since the snapshot;
- * - `["s", id, "k", slot]` remembered command ids, slot = n mod 1,000;
+ * - `["s", id, "k", page]` remembered command ids, 64 a page (see `command_memory.ts`);
  * - `["o", id, seq]` outbox entries: committed events waiting for the drainer.
  *
  * A commit writes the head and appends to the log, so its cost does not grow
@@ -38,22 +38,12 @@ export interface HotSession {
   versionstamp: string;
 }
 
-/** A remembered command id and its first result. */
-export interface CommandRecord {
-  id: string;
-  slot: number;
-  version: number;
-  result: unknown;
-}
-
 /** One outbox entry: events and, on a unit's last entry, the session's index row. */
 export interface OutboxEntry {
   events: SessionEvent[];
   session?: SessionRecord;
 }
 
-/** How many command ids each session remembers. */
-export const COMMAND_MEMORY = 1000;
 /** Payload bytes per KV value, below KV's 65,536 with room for framing. */
 export const VALUE_BYTES = 60_000;
 
@@ -64,7 +54,7 @@ export const keys = {
   chunks: (id: string): Deno.KvKey => ["s", id, "c"],
   log: (id: string, seq: number): Deno.KvKey => ["s", id, "l", seq],
   logs: (id: string): Deno.KvKey => ["s", id, "l"],
-  command: (id: string, slot: number): Deno.KvKey => ["s", id, "k", slot],
+  command: (id: string, page: number): Deno.KvKey => ["s", id, "k", page],
   commands: (id: string): Deno.KvKey => ["s", id, "k"],
   session: (id: string): Deno.KvKey => ["s", id],
   outbox: (id: string, seq: number): Deno.KvKey => ["o", id, seq],
@@ -112,16 +102,6 @@ export class HotStore {
       return { head: h, state, versionstamp: head.versionstamp! };
     }
     throw new Error(`Session '${id}' changed during five reads in a row`);
-  }
-
-  /** The remembered command ids of a session. */
-  async loadCommands(id: string): Promise<Map<string, CommandRecord>> {
-    const out = new Map<string, CommandRecord>();
-    for (const e of await this.#list(keys.commands(id))) {
-      const rec = await this.decode<CommandRecord>(e.value as Stored);
-      out.set(rec.id, rec);
-    }
-    return out;
   }
 
   /** Encodes a JSON value for one KV value, spilling it to the blob store when too large. */

@@ -19,6 +19,13 @@ export const ledger = defineSession({
         return { acc: ctx.state.acc };
       },
     },
+    echo: {
+      args: z.object({ text: z.string() }),
+      run(ctx, { text }) {
+        ctx.state.log.push("echo");
+        return { text, at: ctx.state.log.length };
+      },
+    },
     boom: {
       args: z.object({}),
       run(ctx) {

@@ -190,3 +190,42 @@ Deno.test("an action that throws is undone alone: the rest of its batch commits"
     await rt.close();
   }
 });
+
+Deno.test("a resent id whose result is too large to keep inline still gets the first result, after passivation and a drain", async () => {
+  const clock = new ManualClock();
+  const rt = await memoryRuntime({ clock, idleMs: 1000 });
+  try {
+    const s = await rt.create("ledger");
+    const text = "é".repeat(3000);
+    const first = await rt.action(s.id, "echo", { text }, { id: "big-1" });
+    const hot = await rt.action(s.id, "echo", { text: "other" }, { id: "big-1" });
+    assert.deepEqual(hot, { ...first, duplicate: true });
+    await rt.flush(); // the action event leaves the outbox for SQL
+    clock.advance(2000);
+    await rt.tick(); // passivated: the memory is read back from KV
+    const cold = await rt.action(s.id, "echo", { text: "other" }, { id: "big-1" });
+    assert.deepEqual(cold, { ...first, duplicate: true });
+    assert.equal((await rt.get(s.id)).version, first.version);
+  } finally {
+    await rt.close();
+  }
+});
+
+Deno.test("command memory keeps the last 1,000 ids: the 1,001st-oldest is applied again", async () => {
+  const rt = await memoryRuntime();
+  try {
+    const s = await rt.create("ledger");
+    await Promise.all(
+      Array.from(
+        { length: 1001 },
+        (_, i) => rt.action(s.id, "step", { v: 1, tag: `t${i}` }, { id: `id-${i}` }),
+      ),
+    );
+    const recent = await rt.action(s.id, "step", { v: 1, tag: "again" }, { id: "id-1000" });
+    assert.equal(recent.duplicate, true);
+    const forgotten = await rt.action(s.id, "step", { v: 1, tag: "again" }, { id: "id-0" });
+    assert.equal(forgotten.duplicate, undefined);
+  } finally {
+    await rt.close();
+  }
+});
