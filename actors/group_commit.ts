@@ -40,32 +40,42 @@ export class GroupCommitter {
   readonly #observer?: CommitObserver;
   readonly #enabled: boolean;
   #queue: Pending[] = [];
-  #running = false;
+  #inFlight = 0;
+  readonly #maxInFlight: number;
 
   /** `grouped: false` commits every unit alone: the baseline of the benchmark. */
-  constructor(kv: Deno.Kv, opts: { observer?: CommitObserver; grouped?: boolean } = {}) {
+  constructor(
+    kv: Deno.Kv,
+    opts: { observer?: CommitObserver; grouped?: boolean; maxInFlight?: number } = {},
+  ) {
+    this.#maxInFlight = opts.maxInFlight ?? 2;
     this.#kv = kv;
     this.#observer = opts.observer;
     this.#enabled = opts.grouped ?? true;
   }
 
-  /** Commits `unit` in the next atomic. Throws what KV throws. */
-  commit(unit: CommitUnit): Promise<CommitOutcome> {
+  /**
+   * Commits `unit` in the next atomic. Throws what KV throws. An `urgent`
+   * unit goes to the front of the queue (the drainer's deletes: they hold
+   * up the history, not a caller).
+   */
+  commit(unit: CommitUnit, opts: { urgent?: boolean } = {}): Promise<CommitOutcome> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ unit, resolve, reject });
-      if (!this.#running) this.#run();
+      if (opts.urgent) this.#queue.unshift({ unit, resolve, reject });
+      else this.#queue.push({ unit, resolve, reject });
+      this.#pump();
     });
   }
 
-  async #run(): Promise<void> {
-    this.#running = true;
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#enabled ? this.#take() : [this.#queue.shift()!];
-        await this.#commitBatch(batch);
-      }
-    } finally {
-      this.#running = false;
+  /** Starts atomics while fewer than `maxInFlight` are in flight. */
+  #pump(): void {
+    while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
+      const batch = this.#enabled ? this.#take() : [this.#queue.shift()!];
+      this.#inFlight++;
+      this.#commitBatch(batch).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+      });
     }
   }
 

@@ -17,11 +17,11 @@ export interface DrainerOptions {
   history: HistoryStore;
   /** Called for a terminal session once its final events are in SQL. */
   retire(id: string, version: number): Promise<void>;
-  /** Outbox entries per pass. Default 256. */
+  /** Outbox entries per pass. Default 512. */
   batch?: number;
   /** Deletes drained outbox keys; the runtime folds them into the next group commit. Default: its own atomics. */
   deleteKeys?(keys: Deno.KvKey[]): Promise<void>;
-  /** How long a notify waits for more commits before a pass, in ms, unless `batch` events are pending. Default 5. */
+  /** How long a notify waits for more commits before a pass, in ms, unless `batch` events are pending. Default 20. */
   delayMs?: number;
   /** Called when a pass fails; the drainer retries on the next notify or tick. */
   onError?(error: unknown): void;
@@ -45,7 +45,7 @@ export class OutboxDrainer {
 
   constructor(opts: DrainerOptions) {
     this.#opts = opts;
-    this.#batch = opts.batch ?? 256;
+    this.#batch = opts.batch ?? 512;
   }
 
   /** Milliseconds the oldest undrained commit has waited: the history lag. */
@@ -63,11 +63,11 @@ export class OutboxDrainer {
       return;
     }
     // Wait a moment for more commits, so that one pass (one SQL transaction) carries many.
-    if (this.pending < this.#batch && (this.#opts.delayMs ?? 5) > 0) {
+    if (this.pending < this.#batch && (this.#opts.delayMs ?? 20) > 0) {
       this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
         if (!this.#running && !this.#closed) this.#running = this.#loop();
-      }, this.#opts.delayMs ?? 5);
+      }, this.#opts.delayMs ?? 20);
       return;
     }
     this.#start();

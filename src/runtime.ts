@@ -154,12 +154,12 @@ export class Runtime {
       retire: (id, version) => this.#retire(id, version),
       // Drained keys ride along with the next group commit instead of taking the KV writer alone.
       deleteKeys: async (drained) => {
-        for (let i = 0; i < drained.length; i += 500) {
-          const mutations = drained.slice(i, i + 500).map((key) => ({
+        for (let i = 0; i < drained.length; i += 1000) {
+          const mutations = drained.slice(i, i + 1000).map((key) => ({
             type: "delete" as const,
             key,
           }));
-          await committer.commit({ mutations, bytes: mutations.length * 64 });
+          await committer.commit({ mutations, bytes: mutations.length * 64 }, { urgent: true });
         }
       },
       onError: (e) => this.metrics.drainErrors++ && console.error("drain failed:", e),

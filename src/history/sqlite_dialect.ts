@@ -49,15 +49,29 @@ class NodeSqliteStatement implements SqliteStatement {
   }
 }
 
+/** Prepared statements kept per connection, by SQL text: the drainer runs the same few again and again. */
+const STATEMENT_CACHE = 256;
+
 class NodeSqliteDatabase implements SqliteDatabase {
   readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, NodeSqliteStatement>();
 
   constructor(db: DatabaseSync) {
     this.#db = db;
   }
 
   prepare(sql: string): SqliteStatement {
-    return new NodeSqliteStatement(this.#db.prepare(sql));
+    let stmt = this.#statements.get(sql);
+    if (stmt) {
+      this.#statements.delete(sql); // most recently used last
+    } else {
+      stmt = new NodeSqliteStatement(this.#db.prepare(sql));
+      if (this.#statements.size >= STATEMENT_CACHE) {
+        this.#statements.delete(this.#statements.keys().next().value!);
+      }
+    }
+    this.#statements.set(sql, stmt);
+    return stmt;
   }
 
   close(): void {
