@@ -35,7 +35,7 @@ export class OutboxDrainer {
   #again = false;
   #closed = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #passes = new Set<Promise<boolean>>();
+  readonly #passes = new Set<Promise<unknown>>();
   /** Events committed in this process and not yet drained. */
   pending = 0;
   /** Events drained by this process. */
@@ -103,7 +103,7 @@ export class OutboxDrainer {
 
   /** Waits for the pass in progress, so that nothing it read is written after this returns. */
   async quiesce(): Promise<void> {
-    while (this.#passes.size > 0) await Promise.all(this.#passes);
+    while (this.#passes.size > 0) await Promise.allSettled(this.#passes);
   }
 
   /** Stops after the pass in progress. */
@@ -115,35 +115,77 @@ export class OutboxDrainer {
   }
 
   async #loop(): Promise<void> {
+    // Passes walk the outbox with a cursor and do not wait for their deletes: the next pass
+    // reads past the last key while the deletes ride a group commit. At the end of the
+    // outbox the deletes are awaited and the walk starts again from the front.
+    let cursor: Deno.KvKey | undefined;
+    const tails: Promise<void>[] = [];
     try {
       do {
         this.#again = false;
-        while (await this.#pass(keys.outboxAll)) { /* until the outbox is empty */ }
+        while (true) {
+          const r = await this.#read(keys.outboxAll, Infinity, cursor);
+          if (r) {
+            cursor = r.last;
+            tails.push(r.finish);
+            if (tails.length > 4) await tails.shift();
+            continue;
+          }
+          await Promise.all(tails.splice(0));
+          if (cursor === undefined) break;
+          cursor = undefined;
+        }
       } while (this.#again && !this.#closed);
       this.#oldest = undefined;
       this.pending = 0;
     } catch (error) {
+      await Promise.allSettled(tails);
       this.#opts.onError?.(error);
     } finally {
       this.#running = undefined;
     }
   }
 
-  /** One pass over `prefix`; returns whether it found anything (at or below `upTo` when given). */
-  #pass(prefix: Deno.KvKey, upTo = Infinity): Promise<boolean> {
-    const p = this.#passOnce(prefix, upTo);
-    this.#passes.add(p);
-    return p.finally(() => this.#passes.delete(p));
+  /** One whole pass over `prefix`, deletes included; returns whether it found anything. */
+  async #pass(prefix: Deno.KvKey, upTo = Infinity): Promise<boolean> {
+    const r = await this.#read(prefix, upTo);
+    if (!r) return false;
+    await r.finish;
+    return true;
   }
 
-  async #passOnce(prefix: Deno.KvKey, upTo: number): Promise<boolean> {
+  /**
+   * Copies the entries of `prefix` after `cursor` (at or below seq `upTo`) into SQL. Returns
+   * the last key read and the rest of the work (deletes, spilled blobs, retirements), or
+   * undefined when there was nothing.
+   */
+  #read(
+    prefix: Deno.KvKey,
+    upTo: number,
+    cursor?: Deno.KvKey,
+  ): Promise<{ last: Deno.KvKey; finish: Promise<void> } | undefined> {
+    const p = this.#readOnce(prefix, upTo, cursor);
+    const tracked = p.then((r) => r?.finish);
+    this.#passes.add(tracked);
+    tracked.finally(() => this.#passes.delete(tracked)).catch(() => {});
+    return p;
+  }
+
+  async #readOnce(
+    prefix: Deno.KvKey,
+    upTo: number,
+    cursor?: Deno.KvKey,
+  ): Promise<{ last: Deno.KvKey; finish: Promise<void> } | undefined> {
     const { hot, history } = this.#opts;
     const entries: Deno.KvEntry<unknown>[] = [];
-    for await (const e of hot.kv.list({ prefix }, { limit: this.#batch })) {
+    const selector = cursor ? { prefix, start: cursor } : { prefix };
+    for await (const e of hot.kv.list(selector, { limit: this.#batch + 1 })) {
+      if (cursor && sameKey(e.key, cursor)) continue;
       if (upTo !== Infinity && (e.key[2] as number) > upTo) break;
       entries.push(e);
+      if (entries.length === this.#batch) break;
     }
-    if (entries.length === 0) return false;
+    if (entries.length === 0) return undefined;
     const events: SessionEvent[] = [];
     const sessions = new Map<string, SessionRecord>();
     const spilled: string[] = [];
@@ -156,22 +198,28 @@ export class OutboxDrainer {
       if (s && (sessions.get(s.id)?.version ?? -1) < s.version) sessions.set(s.id, s);
     }
     await history.write({ events, sessions: [...sessions.values()] });
-    const drained = entries.map((e) => e.key);
-    if (this.#opts.deleteKeys) {
-      await this.#opts.deleteKeys(drained);
-    } else {
-      for (let i = 0; i < drained.length; i += 1000) {
-        const op = hot.kv.atomic();
-        for (const k of drained.slice(i, i + 1000)) op.delete(k);
-        await op.commit();
-      }
-    }
-    await Promise.all(spilled.map((k) => hot.blobs.delete(k)));
     this.drained += events.length;
     this.pending = Math.max(0, this.pending - events.length);
-    for (const s of sessions.values()) {
-      if (TERMINAL.has(s.status)) await this.#opts.retire(s.id, s.version);
-    }
-    return true;
+    const drained = entries.map((e) => e.key);
+    const finish = (async () => {
+      if (this.#opts.deleteKeys) {
+        await this.#opts.deleteKeys(drained);
+      } else {
+        for (let i = 0; i < drained.length; i += 1000) {
+          const op = hot.kv.atomic();
+          for (const k of drained.slice(i, i + 1000)) op.delete(k);
+          await op.commit();
+        }
+      }
+      await Promise.all(spilled.map((k) => hot.blobs.delete(k)));
+      for (const s of sessions.values()) {
+        if (TERMINAL.has(s.status)) await this.#opts.retire(s.id, s.version);
+      }
+    })();
+    return { last: drained[drained.length - 1], finish };
   }
+}
+
+function sameKey(a: Deno.KvKey, b: Deno.KvKey): boolean {
+  return a.length === b.length && a.every((part, i) => part === b[i]);
 }
