@@ -20,7 +20,7 @@ import {
 } from "../src/hot/hot_store.ts";
 import type { CommandMemory, CommandRecord } from "../src/hot/command_memory.ts";
 import { DEFAULT_TTL } from "../src/kind.ts";
-import type { Session, SessionEvent } from "../src/session.ts";
+import { type Session, type SessionEvent, utf8Length } from "../src/session.ts";
 import type { CommitUnit } from "./group_commit.ts";
 import type { Turn } from "./turn.ts";
 
@@ -136,11 +136,18 @@ export async function buildUnit(
     }
   }
 
+  // The outbox entries go to the committer as JSON fragments: it packs the fragments of
+  // every session in one atomic into shared values.
+  const outbox: string[] = [];
   for (const entry of turn.events.length ? outboxEntries(turn.events, recordOf(head, turn)) : []) {
-    const seq = entry.events[0].seq;
-    const value = await opts.hot.encode(entry, () => blobKey(`o${seq}`));
-    mutations.push({ type: "set", key: keys.outbox(id, seq), value });
-    bytes += storedBytes(value);
+    let json = JSON.stringify(entry);
+    if (utf8Length(json) > VALUE_BYTES - 1024) {
+      const key = blobKey(`o${entry.events[0].seq}`);
+      await opts.hot.blobs.put(key, utf8Encoder.encode(json));
+      json = JSON.stringify({ blob: key });
+    }
+    outbox.push(json);
+    bytes += json.length + 16;
   }
 
   mutations.push({ type: "set", key: keys.head(id), value: head, expireIn });
@@ -149,6 +156,7 @@ export async function buildUnit(
     unit: {
       check: { key: keys.head(id), versionstamp: base?.versionstamp ?? null },
       mutations,
+      outbox,
       bytes,
     },
     head,

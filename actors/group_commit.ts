@@ -7,6 +7,30 @@
  *
  * @module
  */
+import { keys, outboxCommitKey, utf8Encoder } from "../src/hot/hot_store.ts";
+import { utf8Length } from "../src/session.ts";
+
+/** Bytes of fragments per shared outbox value, under KV's 65,536 per value. */
+const OUTBOX_VALUE_BYTES = 60_000;
+
+/** Packs JSON fragments into as few JSON-array values as fit in one KV value each. */
+function packOutbox(fragments: readonly string[]): Uint8Array[] {
+  const values: Uint8Array[] = [];
+  let current: string[] = [];
+  let size = 0;
+  for (const f of fragments) {
+    const n = utf8Length(f) + 1;
+    if (current.length > 0 && size + n > OUTBOX_VALUE_BYTES) {
+      values.push(utf8Encoder.encode(`[${current.join(",")}]`));
+      current = [];
+      size = 0;
+    }
+    current.push(f);
+    size += n;
+  }
+  if (current.length > 0) values.push(utf8Encoder.encode(`[${current.join(",")}]`));
+  return values;
+}
 
 /** KV's limits per atomic, measured on Deno 2.9, with headroom for keys and framing. */
 export const ATOMIC_LIMITS = { checks: 100, mutations: 1000, bytes: 780 * 1024 } as const;
@@ -15,6 +39,8 @@ export const ATOMIC_LIMITS = { checks: 100, mutations: 1000, bytes: 780 * 1024 }
 export interface CommitUnit {
   readonly check?: Deno.AtomicCheck;
   readonly mutations: Deno.KvMutation[];
+  /** Outbox entries as JSON fragments, packed with other units' into shared `["o", commit, i]` values. */
+  readonly outbox?: readonly string[];
   /** Estimated bytes of keys and values. */
   readonly bytes: number;
 }
@@ -87,7 +113,10 @@ export class GroupCommitter {
     while (this.#queue.length > 0) {
       const next = this.#queue[0].unit;
       if (next.check && checks >= ATOMIC_LIMITS.checks) break;
-      const fits = mutations + next.mutations.length <= ATOMIC_LIMITS.mutations &&
+      const adds = next.mutations.length + (next.outbox?.length ? 1 : 0);
+      // Keep room for the shared outbox values: about one per VALUE_BYTES of fragments.
+      const outboxKeys = Math.ceil((bytes + next.bytes) / OUTBOX_VALUE_BYTES) + 1;
+      const fits = mutations + adds + outboxKeys <= ATOMIC_LIMITS.mutations &&
         bytes + next.bytes <= ATOMIC_LIMITS.bytes;
       if (batch.length > 0 && !fits) break;
       batch.push(this.#queue.shift()!);
@@ -129,6 +158,10 @@ export class GroupCommitter {
       if (p.unit.check) op.check(p.unit.check);
       op.mutate(...p.unit.mutations);
     }
+    const commit = outboxCommitKey();
+    packOutbox(batch.flatMap((p) => p.unit.outbox ?? [])).forEach((value, i) => {
+      op.set(keys.outbox(commit, i), value);
+    });
     return op.commit();
   }
 }

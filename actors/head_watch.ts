@@ -7,7 +7,7 @@
  * @module
  */
 import type { HistoryStore } from "../src/history/history_store.ts";
-import { type HotStore, keys, type OutboxEntry } from "../src/hot/hot_store.ts";
+import { type HotStore, keys } from "../src/hot/hot_store.ts";
 import type { SessionEvent } from "../src/session.ts";
 
 /** Calls `changed(versionstamp)` whenever the head key changes, until the returned stop is called. */
@@ -45,10 +45,12 @@ export async function missedEvents(
   upTo: number,
 ): Promise<SessionEvent[]> {
   const found = new Map<number, SessionEvent>();
-  const list = hot.kv.list({ start: keys.outbox(id, 0), end: keys.outbox(id, upTo + 1) });
-  for await (const e of list) {
-    const entry = await hot.decode<OutboxEntry>(e.value as Uint8Array | { blob: string });
-    for (const ev of entry.events) if (ev.seq > after && ev.seq <= upTo) found.set(ev.seq, ev);
+  // The outbox is shared by all sessions, but short: the drainer keeps it near empty.
+  for await (const e of hot.kv.list<Uint8Array>({ prefix: keys.outboxAll })) {
+    for (const entry of (await hot.outboxEntries(e.value)).entries) {
+      if (entry.events[0]?.sessionId !== id) continue;
+      for (const ev of entry.events) if (ev.seq > after && ev.seq <= upTo) found.set(ev.seq, ev);
+    }
   }
   if (found.size < upTo - after) {
     for (const ev of await history.events(id, { after, limit: upTo - after })) {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { HistoryStore, SessionRecord } from "./history/history_store.ts";
-import { type HotStore, keys, type OutboxEntry } from "./hot/hot_store.ts";
+import { type HotStore, keys, outboxCommitKey } from "./hot/hot_store.ts";
 import { type SessionEvent, TERMINAL } from "./session.ts";
 
 /** Drainer options. */
@@ -17,11 +17,11 @@ export interface DrainerOptions {
   history: HistoryStore;
   /** Called for a terminal session once its final events are in SQL. */
   retire(id: string, version: number): Promise<void>;
-  /** Outbox entries per pass. Default 512. */
+  /** Outbox values per pass (each holds the events of one atomic, up to 60 KB). Default 32. */
   batch?: number;
   /** Deletes drained outbox keys; the runtime folds them into the next group commit. Default: its own atomics. */
   deleteKeys?(keys: Deno.KvKey[]): Promise<void>;
-  /** How long a notify waits for more commits before a pass, in ms, unless `batch` events are pending. Default 20. */
+  /** How long a notify waits for more commits before a pass, in ms, unless 256 events are pending. Default 20. */
   delayMs?: number;
   /** Called when a pass fails; the drainer retries on the next notify or tick. */
   onError?(error: unknown): void;
@@ -45,7 +45,7 @@ export class OutboxDrainer {
 
   constructor(opts: DrainerOptions) {
     this.#opts = opts;
-    this.#batch = opts.batch ?? 512;
+    this.#batch = opts.batch ?? 32;
   }
 
   /** Milliseconds the oldest undrained commit has waited: the history lag. */
@@ -63,7 +63,7 @@ export class OutboxDrainer {
       return;
     }
     // Wait a moment for more commits, so that one pass (one SQL transaction) carries many.
-    if (this.pending < this.#batch && (this.#opts.delayMs ?? 20) > 0) {
+    if (this.pending < 256 && (this.#opts.delayMs ?? 20) > 0) {
       this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
         if (!this.#running && !this.#closed) this.#running = this.#loop();
@@ -94,11 +94,15 @@ export class OutboxDrainer {
     }
   }
 
-  /** Drains one session's outbox up to seq `upTo`: afterwards SQL holds all of its history to there. */
-  async drainSession(id: string, upTo: number): Promise<void> {
-    while (await this.#pass(keys.outboxOf(id), upTo)) {
-      /* until nothing at or below upTo is left */
-    }
+  /**
+   * Drains everything committed before this call, and waits for passes in
+   * flight: afterwards SQL holds every event acknowledged so far. Bounded
+   * under steady load, since the outbox is read in commit order.
+   */
+  async drainCommitted(): Promise<void> {
+    const bound = outboxCommitKey();
+    while (await this.#pass(keys.outboxAll, bound)) { /* until the first entry is newer */ }
+    await this.quiesce();
   }
 
   /** Waits for the pass in progress, so that nothing it read is written after this returns. */
@@ -124,7 +128,7 @@ export class OutboxDrainer {
       do {
         this.#again = false;
         while (true) {
-          const r = await this.#read(keys.outboxAll, Infinity, cursor);
+          const r = await this.#read(keys.outboxAll, undefined, cursor);
           if (r) {
             cursor = r.last;
             tails.push(r.finish);
@@ -147,7 +151,7 @@ export class OutboxDrainer {
   }
 
   /** One whole pass over `prefix`, deletes included; returns whether it found anything. */
-  async #pass(prefix: Deno.KvKey, upTo = Infinity): Promise<boolean> {
+  async #pass(prefix: Deno.KvKey, upTo?: string): Promise<boolean> {
     const r = await this.#read(prefix, upTo);
     if (!r) return false;
     await r.finish;
@@ -155,13 +159,13 @@ export class OutboxDrainer {
   }
 
   /**
-   * Copies the entries of `prefix` after `cursor` (at or below seq `upTo`) into SQL. Returns
+   * Copies the values of `prefix` after `cursor` (committed no later than `upTo`) into SQL. Returns
    * the last key read and the rest of the work (deletes, spilled blobs, retirements), or
    * undefined when there was nothing.
    */
   #read(
     prefix: Deno.KvKey,
-    upTo: number,
+    upTo?: string,
     cursor?: Deno.KvKey,
   ): Promise<{ last: Deno.KvKey; finish: Promise<void> } | undefined> {
     const p = this.#readOnce(prefix, upTo, cursor);
@@ -173,7 +177,7 @@ export class OutboxDrainer {
 
   async #readOnce(
     prefix: Deno.KvKey,
-    upTo: number,
+    upTo?: string,
     cursor?: Deno.KvKey,
   ): Promise<{ last: Deno.KvKey; finish: Promise<void> } | undefined> {
     const { hot, history } = this.#opts;
@@ -181,7 +185,7 @@ export class OutboxDrainer {
     const selector = cursor ? { prefix, start: cursor } : { prefix };
     for await (const e of hot.kv.list(selector, { limit: this.#batch + 1 })) {
       if (cursor && sameKey(e.key, cursor)) continue;
-      if (upTo !== Infinity && (e.key[2] as number) > upTo) break;
+      if (upTo !== undefined && (e.key[1] as string) > upTo) break;
       entries.push(e);
       if (entries.length === this.#batch) break;
     }
@@ -190,12 +194,13 @@ export class OutboxDrainer {
     const sessions = new Map<string, SessionRecord>();
     const spilled: string[] = [];
     for (const e of entries) {
-      const stored = e.value as Uint8Array | { blob: string };
-      if (!(stored instanceof Uint8Array)) spilled.push(stored.blob);
-      const entry = await hot.decode<OutboxEntry>(stored);
-      events.push(...entry.events);
-      const s = entry.session;
-      if (s && (sessions.get(s.id)?.version ?? -1) < s.version) sessions.set(s.id, s);
+      const value = await hot.outboxEntries(e.value as Uint8Array);
+      spilled.push(...value.spilled);
+      for (const entry of value.entries) {
+        events.push(...entry.events);
+        const s = entry.session;
+        if (s && (sessions.get(s.id)?.version ?? -1) < s.version) sessions.set(s.id, s);
+      }
     }
     await history.write({ events, sessions: [...sessions.values()] });
     this.drained += events.length;

@@ -229,7 +229,7 @@ export class Runtime {
       }
       if (!TERMINAL.has(s.status)) return s;
       // Terminal but not yet retired from KV: SQL has the full row (with the report) once drained.
-      await this.#drainer.drainSession(id, s.version);
+      await this.#drainer.drainCommitted();
       const rec = await this.history.getSession(id);
       return rec ? { ...rec, state: rec.state ?? s.state } : s;
     }
@@ -491,11 +491,11 @@ export class Runtime {
     const session = await this.get(id);
     const actor = this.#registry.get(id);
     await actor.exclusive(async () => {
-      await this.#hot.deleteSession(id, { outbox: true });
+      await this.#hot.deleteSession(id);
       actor.markGone();
     });
     this.#registry.drop(id);
-    await this.#drainer.quiesce(); // a pass that read this session's outbox before the delete ends first
+    await this.#drainer.drainCommitted(); // its last events reach SQL now, not after the delete
     const blobKeys = await this.history.deleteSession(id);
     await Promise.all(blobKeys.map((k) => this.stores.blobs.delete(k)));
     await this.stores.blobs.deletePrefix(`${id}/`);
@@ -567,8 +567,8 @@ export class Runtime {
 
   /** 404 unless the session exists; then drains its outbox, so SQL holds all of its history. */
   async #exists(id: string): Promise<void> {
-    const s = await this.get(id);
-    await this.#drainer.drainSession(id, s.version);
+    await this.get(id);
+    await this.#drainer.drainCommitted();
   }
 
   /** Drains one session's outbox into SQL: afterwards its history there is complete. */
@@ -581,10 +581,7 @@ export class Runtime {
     const actor = this.#registry.get(id);
     await actor.exclusive(async (hot) => {
       if (!hot || hot.head.version !== version || !TERMINAL.has(hot.head.status)) return;
-      const deleted = await this.#hot.deleteSession(id, {
-        outbox: false,
-        versionstamp: hot.versionstamp,
-      });
+      const deleted = await this.#hot.deleteSession(id, { versionstamp: hot.versionstamp });
       if (deleted) actor.markGone(); // else another writer moved the head: its own drain retires it
     });
     this.#registry.drop(id);

@@ -6,7 +6,9 @@
  * - `["s", id, "c", i]` snapshot chunks: the state's JSON as UTF-8, 60,000 bytes a key;
  * - `["s", id, "l", seq]` the log: JSON Patch ops committed since the snapshot;
  * - `["s", id, "k", page]` remembered command ids, 64 a page (see `command_memory.ts`);
- * - `["o", id, seq]` outbox entries: committed events waiting for the drainer.
+ * - `["o", commit, i]` the outbox: the events of every session in one atomic,
+ *   packed into as few values as fit, waiting for the drainer. `commit` sorts
+ *   by time, so the outbox is read in commit order.
  *
  * A commit writes the head and appends to the log, so its cost does not grow
  * with the state; a snapshot is written every so often and folds the log.
@@ -38,7 +40,27 @@ export interface HotSession {
   versionstamp: string;
 }
 
-/** One outbox entry: events and, on a unit's last entry, the session's index row. */
+/** A stored outbox value: entries, each inline or spilled to the blob store. */
+export type OutboxValue = (OutboxEntry | { blob: string })[];
+
+let lastCommitTime = 0;
+let commitCounter = 0;
+const instance = Math.random().toString(36).slice(2, 8).padEnd(6, "0");
+
+/**
+ * A new outbox commit key: time in ms, a counter within the ms, and this
+ * process's random tag, so keys sort by time and never repeat.
+ */
+export function outboxCommitKey(now = Date.now()): string {
+  if (now > lastCommitTime) {
+    lastCommitTime = now;
+    commitCounter = 0;
+  }
+  return lastCommitTime.toString(36).padStart(9, "0") +
+    (commitCounter++).toString(36).padStart(4, "0") + instance;
+}
+
+/** One outbox entry: one session's events and, on its unit's last entry, its index row. */
 export interface OutboxEntry {
   events: SessionEvent[];
   session?: SessionRecord;
@@ -57,8 +79,7 @@ export const keys = {
   command: (id: string, page: number): Deno.KvKey => ["s", id, "k", page],
   commands: (id: string): Deno.KvKey => ["s", id, "k"],
   session: (id: string): Deno.KvKey => ["s", id],
-  outbox: (id: string, seq: number): Deno.KvKey => ["o", id, seq],
-  outboxOf: (id: string): Deno.KvKey => ["o", id],
+  outbox: (commit: string, i: number): Deno.KvKey => ["o", commit, i],
   outboxAll: ["o"] as Deno.KvKey,
 };
 
@@ -104,6 +125,22 @@ export class HotStore {
     throw new Error(`Session '${id}' changed during five reads in a row`);
   }
 
+  /** The entries of one outbox value, spilled ones read back from the blob store. */
+  async outboxEntries(value: Uint8Array): Promise<{ entries: OutboxEntry[]; spilled: string[] }> {
+    const items = JSON.parse(decoder.decode(value)) as OutboxValue;
+    const entries: OutboxEntry[] = [];
+    const spilled: string[] = [];
+    for (const item of items) {
+      if ("blob" in item) {
+        spilled.push(item.blob);
+        entries.push(await this.decode<OutboxEntry>(item));
+      } else {
+        entries.push(item);
+      }
+    }
+    return { entries, spilled };
+  }
+
   /** Encodes a JSON value for one KV value, spilling it to the blob store when too large. */
   async encode(value: unknown, blobKey: () => string): Promise<Stored> {
     const bytes = encoder.encode(JSON.stringify(value));
@@ -122,20 +159,14 @@ export class HotStore {
   }
 
   /**
-   * Deletes a session's hot keys, and its outbox when `outbox` is set: the
-   * head first, then the rest in atomics of 1,000. With `versionstamp`,
-   * nothing is deleted unless the head still has it; returns whether it did.
+   * Deletes a session's hot keys: the head first, then the rest in atomics
+   * of 1,000. With `versionstamp`, nothing is deleted unless the head still
+   * has it; returns whether it did. Its outbox entries are the drainer's.
    */
-  async deleteSession(
-    id: string,
-    opts: { outbox: boolean; versionstamp?: string },
-  ): Promise<boolean> {
+  async deleteSession(id: string, opts: { versionstamp?: string } = {}): Promise<boolean> {
     const rest: Deno.KvKey[] = [];
     for await (const e of this.kv.list({ prefix: keys.session(id) })) {
       if (e.key[2] !== "h") rest.push(e.key);
-    }
-    if (opts.outbox) {
-      for await (const e of this.kv.list({ prefix: keys.outboxOf(id) })) rest.push(e.key);
     }
     const first = this.kv.atomic().delete(keys.head(id));
     if (opts.versionstamp) first.check({ key: keys.head(id), versionstamp: opts.versionstamp });
