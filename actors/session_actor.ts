@@ -184,9 +184,7 @@ export class SessionActor {
     const events = latest && this.#listeners?.size && latest.head.version > from
       ? await missedEvents(this.#env.hot, this.#env.history, this.id, from, latest.head.version)
       : [];
-    this.#hot = latest;
-    this.#stateBytes = latest ? utf8Length(JSON.stringify(latest.state)) : 0;
-    this.#commands = undefined;
+    this.#adopt(latest);
     if (events.length > 0 && this.#listeners) { for (const l of this.#listeners) l(events); }
   }
 
@@ -215,13 +213,9 @@ export class SessionActor {
           await first.task();
           continue;
         }
-        const batch: Pending[] = [];
-        while (
-          batch.length < this.#env.batchMax && this.#queue.length > 0 && !("task" in this.#queue[0])
-        ) {
-          batch.push(this.#queue.shift() as Pending);
-        }
-        await this.#process(batch);
+        let n = 0;
+        while (n < this.#env.batchMax && n < this.#queue.length && !("task" in this.#queue[n])) n++;
+        await this.#process(this.#queue.splice(0, n) as Pending[]);
       }
     } finally {
       this.#running = false;
@@ -231,9 +225,15 @@ export class SessionActor {
 
   async #ensureLoaded(): Promise<void> {
     if (this.#loaded) return;
-    this.#hot = await this.#env.hot.load(this.id);
-    this.#stateBytes = this.#hot ? utf8Length(JSON.stringify(this.#hot.state)) : 0;
+    this.#adopt(await this.#env.hot.load(this.id));
     this.#loaded = true;
+  }
+
+  /** Takes `hot`, freshly read from KV, as the committed session. */
+  #adopt(hot: HotSession | undefined): void {
+    this.#hot = hot;
+    this.#stateBytes = hot ? utf8Length(JSON.stringify(hot.state)) : 0;
+    this.#commands = undefined;
   }
 
   async #process(batch: Pending[]): Promise<void> {
@@ -243,7 +243,6 @@ export class SessionActor {
       let settle = await this.#attempt(batch);
       if (settle === "conflict") {
         this.#loaded = false;
-        this.#commands = undefined;
         await this.#ensureLoaded();
         settle = await this.#attempt(batch);
         if (settle === "conflict") {
