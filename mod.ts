@@ -87,3 +87,4 @@ export type { StoreOptions, Stores } from "./src/open_stores.ts";
 export type { BlobStore } from "./src/blobs/blob_store.ts";
 export type { Listener } from "./actors/session_actor.ts";
 export type { AppOptions } from "./routes/app.ts";
+export type { WsOptions } from "./routes/ws_hub.ts";

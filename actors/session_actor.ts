@@ -307,7 +307,7 @@ export class SessionActor {
         settles.push(() => p.resolve({ ...twin, duplicate: true }));
         continue;
       }
-      const saved = save(turn);
+      const saved = turn.mark();
       try {
         const result = p.cmd.apply(turn);
         if (result instanceof Promise) throw new TypeError("Commands must be synchronous");
@@ -324,7 +324,7 @@ export class SessionActor {
           );
         }
       } catch (error) {
-        restore(turn, saved);
+        turn.rollback(saved);
         settles.push(() => p.reject(error));
       }
     }
@@ -357,32 +357,4 @@ export class SessionActor {
       env.committed(this.id, events, TERMINAL.has(built.head.status));
     };
   }
-}
-
-function save(t: Turn) {
-  return {
-    head: t.head,
-    state: t.state,
-    exists: t.exists,
-    kind: t.kind,
-    stateBytes: t.stateBytes,
-    snapshot: t.snapshot,
-    terminal: t.terminal,
-    report: t.report,
-    events: t.events.length,
-    log: t.log.length,
-  };
-}
-
-function restore(t: Turn, s: ReturnType<typeof save>): void {
-  t.head = s.head;
-  t.state = s.state;
-  t.exists = s.exists;
-  t.kind = s.kind;
-  t.stateBytes = s.stateBytes;
-  t.snapshot = s.snapshot;
-  t.terminal = s.terminal;
-  t.report = s.report;
-  t.events.length = s.events;
-  t.log.length = s.log;
 }

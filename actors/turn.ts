@@ -16,6 +16,21 @@ import { assertSize, LIMITS, meanProgress, type SessionEvent, utf8Length } from 
 enablePatches();
 setAutoFreeze(false);
 
+/** A turn's fields at one moment; events and log are kept as their lengths. */
+export interface TurnMark {
+  head: Head;
+  state: Record<string, unknown>;
+  exists: boolean;
+  kind: SessionKind | undefined;
+  stateBytes: number;
+  snapshot: boolean;
+  terminal: boolean;
+  force: boolean;
+  report: unknown;
+  events: number;
+  log: number;
+}
+
 /** What one command may read and change. */
 export class Turn {
   /** The working head; commands replace fields, never mutate nested values in place. */
@@ -62,6 +77,38 @@ export class Turn {
     this.snapshot = false;
     this.terminal = false;
     this.report = undefined;
+  }
+
+  /** Where the turn stands now, for {@linkcode rollback} if the next command throws. */
+  mark(): TurnMark {
+    return {
+      head: this.head,
+      state: this.state,
+      exists: this.exists,
+      kind: this.kind,
+      stateBytes: this.stateBytes,
+      snapshot: this.snapshot,
+      terminal: this.terminal,
+      force: this.force,
+      report: this.report,
+      events: this.events.length,
+      log: this.log.length,
+    };
+  }
+
+  /** Undoes everything since `m`: the command that threw leaves no trace. */
+  rollback(m: TurnMark): void {
+    this.head = m.head;
+    this.state = m.state;
+    this.exists = m.exists;
+    this.kind = m.kind;
+    this.stateBytes = m.stateBytes;
+    this.snapshot = m.snapshot;
+    this.terminal = m.terminal;
+    this.force = m.force;
+    this.report = m.report;
+    this.events.length = m.events;
+    this.log.length = m.log;
   }
 
   /** The session's id. */

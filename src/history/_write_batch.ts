@@ -9,7 +9,7 @@ import { type Insertable, type Kysely, sql } from "kysely";
 import type { HistoryBatch, SessionRecord } from "./history_store.ts";
 import type { SessionEvent } from "../session.ts";
 import type { HistoryDatabase, SessionsTable, SqlDialectName } from "./history_database.ts";
-import { eventToRow, materialize, sessionToRow } from "./_rows.ts";
+import { eventToRow, materialize, sessionToRow, SUMMARY_COLUMNS } from "./_rows.ts";
 
 /** Bound parameters one statement may carry, per engine. */
 const MAX_PARAMS: Record<SqlDialectName, number> = { sqlite: 32766, postgres: 65535 };
@@ -50,26 +50,10 @@ function distinctEvents(events: readonly SessionEvent[]): SessionEvent[] {
   return [...byKey.values()];
 }
 
+/** Every column an upsert overwrites: all but the id. */
 const UPDATED_COLUMNS: readonly (keyof SessionsTable)[] = [
-  "kind",
-  "name",
-  "tags",
-  "meta",
-  "status",
-  "phase",
-  "version",
-  "progress",
-  "agents",
-  "ttl",
-  "created_at",
-  "updated_at",
-  "completed_at",
-  "expires_at",
+  ...SUMMARY_COLUMNS.filter((c) => c !== "id"),
   "state",
-  "report",
-  "error",
-  "origin",
-  "archive",
   "search_text",
 ];
 
