@@ -78,18 +78,41 @@ async function upsertSessions(
       .execute();
     for (const r of out) applied.add(r.id);
   }
-  const fresh = records.filter((s) => applied.has(s.id));
-  const ids = fresh.map((s) => s.id);
-  for (let i = 0; i < ids.length; i += 5000) {
-    const some = ids.slice(i, i + 5000);
+  // Tags never change after creation and agents rarely do: rewrite the filter rows of a
+  // session only when the upsert changed them.
+  const applied2 = records.filter((s) => applied.has(s.id));
+  const before = new Map<string, { tags: string[]; agents: string[] }>();
+  for (let i = 0; i < applied2.length; i += 5000) {
+    const some = applied2.slice(i, i + 5000).map((s) => s.id);
+    for (const id of some) before.set(id, { tags: [], agents: [] });
+    const tagRows = await trx.selectFrom("session_tags").select(["session_id", "tag"])
+      .where("session_id", "in", some).execute();
+    const agentRows = await trx.selectFrom("session_agents").select(["session_id", "agent"])
+      .where("session_id", "in", some).execute();
+    for (const r of tagRows) before.get(r.session_id)!.tags.push(r.tag);
+    for (const r of agentRows) before.get(r.session_id)!.agents.push(r.agent);
+  }
+  const same = (a: string[], b: string[]) =>
+    JSON.stringify([...new Set(a)].sort()) === JSON.stringify([...new Set(b)].sort());
+  const tagsChanged = applied2.filter((s) => !same(s.tags, before.get(s.id)!.tags));
+  const agentsChanged = applied2.filter((s) =>
+    !same(Object.keys(s.agents), before.get(s.id)!.agents)
+  );
+  for (let i = 0; i < tagsChanged.length; i += 5000) {
+    const some = tagsChanged.slice(i, i + 5000).map((s) => s.id);
     await trx.deleteFrom("session_tags").where("session_id", "in", some).execute();
+  }
+  for (let i = 0; i < agentsChanged.length; i += 5000) {
+    const some = agentsChanged.slice(i, i + 5000).map((s) => s.id);
     await trx.deleteFrom("session_agents").where("session_id", "in", some).execute();
   }
-  const tags = fresh.flatMap((s) => [...new Set(s.tags)].map((tag) => ({ session_id: s.id, tag })));
+  const tags = tagsChanged.flatMap((s) =>
+    [...new Set(s.tags)].map((tag) => ({ session_id: s.id, tag }))
+  );
   for (const chunk of chunks(tags, dialect)) {
     await trx.insertInto("session_tags").values(chunk).execute();
   }
-  const agents = fresh.flatMap((s) =>
+  const agents = agentsChanged.flatMap((s) =>
     Object.keys(s.agents).map((agent) => ({ session_id: s.id, agent }))
   );
   for (const chunk of chunks(agents, dialect)) {
@@ -97,21 +120,36 @@ async function upsertSessions(
   }
 }
 
+/** Event types that `materialize` turns into rows of their own. */
+const MATERIALIZED = new Set(["message", "result", "checkpoint"]);
+
+/**
+ * Inserts events, skipping those already there. Returns the newly inserted
+ * events of the types that are materialized; only those need to be known,
+ * so the other events (most of them) are inserted without `RETURNING`.
+ */
 async function insertEvents(
   trx: Kysely<HistoryDatabase>,
   events: readonly SessionEvent[],
   dialect: SqlDialectName,
 ): Promise<SessionEvent[]> {
   const distinct = distinctEvents(events);
+  const tracked = distinct.filter((e) => MATERIALIZED.has(e.type));
+  const plain = distinct.filter((e) => !MATERIALIZED.has(e.type));
+  for (const chunk of chunks(plain.map(eventToRow), dialect)) {
+    await trx.insertInto("events").values(chunk)
+      .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing())
+      .execute();
+  }
   const inserted = new Set<string>();
-  for (const chunk of chunks(distinct.map(eventToRow), dialect)) {
+  for (const chunk of chunks(tracked.map(eventToRow), dialect)) {
     const out = await trx.insertInto("events").values(chunk)
       .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing())
       .returning(["session_id", "seq"])
       .execute();
     for (const r of out) inserted.add(`${Number(r.seq)}:${r.session_id}`);
   }
-  return distinct.filter((e) => inserted.has(`${e.seq}:${e.sessionId}`));
+  return tracked.filter((e) => inserted.has(`${e.seq}:${e.sessionId}`));
 }
 
 async function pruneCheckpoints(
