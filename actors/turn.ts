@@ -57,6 +57,8 @@ export class Turn {
   report: unknown;
   /** The injected clock's time. */
   readonly now: number;
+  /** `now` as ISO-8601, the `at` of every event of the turn. */
+  readonly at: string;
 
   constructor(init: {
     head: Head;
@@ -72,6 +74,7 @@ export class Turn {
     this.kind = init.kind;
     this.stateBytes = init.stateBytes;
     this.now = init.now;
+    this.at = iso(init.now);
     this.events = [];
     this.log = [];
     this.snapshot = false;
@@ -119,7 +122,7 @@ export class Turn {
   /** Appends an event with the next seq. */
   emit(type: string, data: unknown, agent?: string): SessionEvent {
     const seq = this.head.version + 1;
-    const event: SessionEvent = { sessionId: this.head.id, seq, type, data, at: iso(this.now) };
+    const event: SessionEvent = { sessionId: this.head.id, seq, type, data, at: this.at };
     if (agent !== undefined) event.agent = agent;
     this.head = { ...this.head, version: seq, updatedAt: event.at };
     this.events.push(event);

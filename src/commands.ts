@@ -60,7 +60,7 @@ export function createCommand(
       const state = parsed.data as Record<string, unknown>;
       const bytes = utf8Length(JSON.stringify(state));
       assertSize("State", bytes, LIMITS.state);
-      const at = iso(turn.now);
+      const at = turn.at;
       turn.kind = kind;
       turn.exists = true;
       turn.state = state;
@@ -183,7 +183,7 @@ export function agentCommand(agent: string, input: AgentInput, id?: string): Com
       const entry = {
         status: input.status,
         progress: input.progress ?? turn.head.agents[agent]?.progress ?? 0,
-        updatedAt: iso(turn.now),
+        updatedAt: turn.at,
         ...(input.task !== undefined ? { task: input.task } : {}),
         ...(input.error !== undefined ? { error: input.error } : {}),
       };
@@ -276,7 +276,7 @@ export function lifecycleCommand(
       if (!turn.exists) throw new SessionNotFoundError(turn.id);
       if (t === "expire" && turn.now <= Date.parse(turn.head.expiresAt)) return;
       const status = transition(turn.id, turn.head.status, t);
-      const at = iso(turn.now);
+      const at = turn.at;
       switch (t) {
         case "pause":
           checkpoint(turn, opts.cpId, "pause", false);
