@@ -98,10 +98,12 @@ export class GroupCommitter {
     while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
       const batch = this.#enabled ? this.#take() : [this.#queue.shift()!];
       this.#inFlight++;
-      this.#commitBatch(batch).finally(() => {
-        this.#inFlight--;
-        this.#pump();
-      });
+      this.#commitBatch(batch)
+        .catch((error) => batch.forEach((p) => p.reject(error)))
+        .finally(() => {
+          this.#inFlight--;
+          this.#pump();
+        });
     }
   }
 
