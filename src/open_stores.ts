@@ -7,7 +7,7 @@
 import type { BlobStore } from "./blobs/blob_store.ts";
 import { FileBlobStore } from "./blobs/file_blob_store.ts";
 import { MemoryBlobStore } from "./blobs/memory_blob_store.ts";
-import { DenizenError, UnavailableError } from "./errors.ts";
+import { DenizenError, UnavailableError, ValidationError } from "./errors.ts";
 import type { HistoryStore } from "./history/history_store.ts";
 import { isPostgresUrl, openHistory } from "./history/open_history.ts";
 
@@ -21,6 +21,12 @@ export interface StoreOptions {
   databaseUrl?: string;
   /** An open KV to use instead (shared between runtimes, or wrapped by tests). Not closed by the runtime. */
   kv?: Deno.Kv;
+  /**
+   * Deno Deploy: KV from `Deno.openKv()` (the project's global database), and
+   * history and blobs in the PostgreSQL of `databaseUrl`, which is required.
+   * Nothing touches the file system.
+   */
+  deploy?: boolean;
   /** Checkpoints kept per session. Default 10. */
   keepCheckpoints?: number;
 }
@@ -43,9 +49,15 @@ export interface Stores {
 
 /** Opens the stores described by `opts`. */
 export async function openStores(opts: StoreOptions): Promise<Stores> {
+  if (opts.deploy && !isPostgresUrl(opts.databaseUrl)) {
+    throw new ValidationError(
+      "On Deno Deploy, history needs PostgreSQL: set DATABASE_URL to a postgres:// URL",
+    );
+  }
   const dir = opts.dataDir ?? "./data";
-  if (!opts.memory && !opts.kv) await Deno.mkdir(dir, { recursive: true });
-  const kvPath = opts.memory ? ":memory:" : `${dir}/kv.sqlite3`;
+  const local = !opts.memory && !opts.kv && !opts.deploy;
+  if (local) await Deno.mkdir(dir, { recursive: true });
+  const kvPath = opts.memory ? ":memory:" : opts.deploy ? undefined : `${dir}/kv.sqlite3`;
   const kv = opts.kv ?? await Deno.openKv(kvPath);
   const pg = isPostgresUrl(opts.databaseUrl);
   const historyPath = opts.memory ? ":memory:" : `${dir}/history.sqlite3`;
@@ -70,9 +82,9 @@ export async function openStores(opts: StoreOptions): Promise<Stores> {
     ownsKv: !opts.kv,
     history: unavailableOnFailure(history),
     blobs,
-    archiveDir: opts.memory ? undefined : `${dir}/archives`,
+    archiveDir: opts.memory || opts.deploy ? undefined : `${dir}/archives`,
     where: {
-      kv: opts.kv ? "(provided)" : kvPath,
+      kv: opts.kv ? "(provided)" : kvPath ?? "Deno.openKv() (Deno Deploy)",
       history: pg ? redact(opts.databaseUrl!) : historyPath,
       blobs: pg ? "PostgreSQL table blobs" : opts.memory ? "memory" : `${dir}/blobs`,
     },

@@ -9,6 +9,10 @@
  * - `DENIZEN_DATA` (default `./data`): where the KV file, SQLite history
  *   and blobs live
  *
+ * On Deno Deploy (`DENO_DEPLOYMENT_ID` is set) it uses the project's KV
+ * (`Deno.openKv()`), requires `DATABASE_URL` (PostgreSQL) and
+ * `DENIZEN_TOKEN`, and lets Deploy choose the address.
+ *
  * Stops gracefully on SIGINT or SIGTERM.
  *
  * @module
@@ -16,6 +20,10 @@
 import { createRuntime } from "../../mod.ts";
 
 const token = Deno.env.get("DENIZEN_TOKEN") || undefined;
+const deploy = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
+if (deploy && !token) {
+  throw new Error("On Deno Deploy set DENIZEN_TOKEN: a public server is never left open");
+}
 const port = Number(Deno.env.get("PORT") ?? 8000);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   console.error(`PORT must be an integer from 0 to 65535, not '${Deno.env.get("PORT")}'`);
@@ -25,6 +33,7 @@ const hostname = token ? Deno.env.get("HOST") ?? "0.0.0.0" : "127.0.0.1";
 
 const rt = await createRuntime({
   token,
+  deploy,
   dataDir: Deno.env.get("DENIZEN_DATA") ?? "./data",
   databaseUrl: Deno.env.get("DATABASE_URL") || undefined,
 });
@@ -34,8 +43,7 @@ const { kv, history, blobs } = rt.stores.where;
 console.log(`data: kv ${kv}, history ${history}, blobs ${blobs}`);
 
 const server = Deno.serve({
-  hostname,
-  port,
+  ...(deploy ? {} : { hostname, port }),
   onListen: ({ hostname, port }) => console.log(`Denizen listening on http://${hostname}:${port}`),
 }, rt.app.fetch);
 
@@ -49,5 +57,9 @@ async function stop(signal: string): Promise<void> {
   Deno.exit(0);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, () => void stop(signal));
+  try {
+    Deno.addSignalListener(signal, () => void stop(signal));
+  } catch {
+    // no signals where the platform manages the process (Deno Deploy)
+  }
 }
