@@ -194,7 +194,17 @@ export function historyMigrations(dialect: SqlDialectName): MigrationProvider {
  * ```
  */
 export async function migrateHistory(db: AnyDb, dialect: SqlDialectName): Promise<void> {
-  const migrator = new Migrator({ db, provider: historyMigrations(dialect) });
+  // On PostgreSQL, name the schema: otherwise Kysely takes a migration table of the same name
+  // in any other schema of the database (another app, another Denizen) for ours.
+  const migrationTableSchema = dialect === "postgres"
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
+      ?.schema
+    : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: historyMigrations(dialect),
+    ...(migrationTableSchema ? { migrationTableSchema } : {}),
+  });
   const { error } = await migrator.migrateToLatest();
   if (error) {
     throw new UnavailableError(

@@ -6,37 +6,24 @@
  *
  * @module
  */
-import pg from "pg";
 import { openHistory } from "../../src/history/open_history.ts";
 import type { KyselyHistoryStore } from "../../src/history/kysely_history.ts";
 import { blobConformance } from "../blobs/blob_conformance.ts";
 import { historyConformance } from "./history_conformance.ts";
+import { freshSchema } from "../_pg_schema.ts";
+import { createRuntime } from "../../mod.ts";
+import assert from "node:assert/strict";
 
 const url = Deno.env.get("DATABASE_URL");
 
 /** A migrated store in a fresh schema, which its close() drops. */
 async function openInFreshSchema(): Promise<KyselyHistoryStore> {
-  const schema = `denizen_t_${crypto.randomUUID().replaceAll("-", "")}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE SCHEMA ${schema}`);
-  } finally {
-    await admin.end();
-  }
-  const scoped = new URL(url!);
-  scoped.searchParams.set("options", `-c search_path=${schema}`);
-  const store = await openHistory({ url: scoped.href });
+  const schema = await freshSchema(url!);
+  const store = await openHistory({ url: schema.url });
   const close = store.close.bind(store);
   store.close = async () => {
     await close();
-    const dropper = new pg.Client({ connectionString: url });
-    await dropper.connect();
-    try {
-      await dropper.query(`DROP SCHEMA ${schema} CASCADE`);
-    } finally {
-      await dropper.end();
-    }
+    await schema.drop();
   };
   return store;
 }
@@ -67,3 +54,37 @@ if (url) {
     fn() {},
   });
 }
+
+// Deploy mode needs PostgreSQL; it runs here so that no two files migrate at once.
+Deno.test({
+  name: "postgres: deploy mode runs on Deno.openKv() and PostgreSQL, touching no data directory",
+  ignore: !url,
+  sanitizeResources: false, // pg's pool
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const schema = await freshSchema(url!);
+    try {
+      // the data directory would appear if deploy mode touched the file system
+      const rt = await createRuntime({
+        deploy: true,
+        tickMs: 0,
+        databaseUrl: schema.url,
+        dataDir: `${dir}/data`,
+      });
+      try {
+        assert.match(rt.stores.where.kv, /Deno Deploy/);
+        const s = await rt.create("default", { state: { n: 1 } });
+        await rt.patch(s.id, [{ op: "replace", path: "/n", value: 2 }]);
+        assert.deepEqual((await rt.get(s.id)).state, { n: 2 });
+        await rt.delete(s.id);
+      } finally {
+        await rt.close();
+      }
+      assert.deepEqual([...Deno.readDirSync(dir)], []);
+    } finally {
+      await schema.drop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
