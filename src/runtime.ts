@@ -565,13 +565,13 @@ export class Runtime {
     }
   }
 
-  /** 404 unless the session exists; then drains its outbox, so SQL holds all of its history. */
+  /** 404 unless the session exists; then drains what was committed so far, so SQL holds all of its history. */
   async #exists(id: string): Promise<void> {
     await this.get(id);
     await this.#drainer.drainCommitted();
   }
 
-  /** Drains one session's outbox into SQL: afterwards its history there is complete. */
+  /** 404 unless the session exists; afterwards its history in SQL is complete up to now. */
   flushSession(id: string): Promise<void> {
     return this.#exists(id);
   }
