@@ -66,7 +66,11 @@ export function parseFrame(data: unknown): ClientFrame | FrameProblem {
   if (typeof data !== "string") {
     return { code: "invalid", message: "Frames are JSON text, not binary" };
   }
-  if (data.length > LIMITS.frame || utf8Length(data) > LIMITS.frame) {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: most frames need no count at all.
+  if (
+    data.length > LIMITS.frame ||
+    (data.length * 3 > LIMITS.frame && utf8Length(data) > LIMITS.frame)
+  ) {
     return { code: "too_large", message: `Frame is over the limit of ${LIMITS.frame} bytes` };
   }
   let value: unknown;
