@@ -22,7 +22,6 @@ export class ActorRegistry {
   readonly #max: number;
   /** Insertion order is recency order: a touched actor is moved to the end. */
   readonly #actors = new Map<string, SessionActor>();
-  activations = 0;
 
   constructor(env: ActorEnv, opts: RegistryOptions = {}) {
     this.#env = env;
@@ -45,7 +44,6 @@ export class ActorRegistry {
     }
     actor = new SessionActor(id, this.#env);
     this.#actors.set(id, actor);
-    this.activations++;
     if (this.#actors.size > this.#max) this.#evict(this.#actors.size - this.#max);
     return actor;
   }

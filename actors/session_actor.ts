@@ -21,7 +21,7 @@ import {
 import type { SessionKind } from "../src/kind.ts";
 import { type HotSession, type HotStore, keys } from "../src/hot/hot_store.ts";
 import { COMMAND_MEMORY, CommandMemory, type CommandRecord } from "../src/hot/command_memory.ts";
-import { type Session, type SessionEvent, TERMINAL, utf8Length } from "../src/session.ts";
+import { type Session, type SessionEvent, utf8Length } from "../src/session.ts";
 import type { GroupCommitter } from "./group_commit.ts";
 import { missedEvents, watchHead } from "./head_watch.ts";
 import type { HistoryStore } from "../src/history/history_store.ts";
@@ -58,7 +58,7 @@ export interface ActorEnv extends UnitOptions {
   /** Most commands in one batch. */
   readonly batchMax: number;
   /** Called after every commit, with its events. */
-  committed(id: string, events: readonly SessionEvent[], terminal: boolean): void;
+  committed(events: readonly SessionEvent[]): void;
 }
 
 interface Pending {
@@ -145,11 +145,6 @@ export class SessionActor {
   /** Status and expiry of the committed head, without touching KV; undefined when not loaded. */
   get committed(): { status: Session["status"]; expiresAt: string } | undefined {
     return this.#hot?.head;
-  }
-
-  /** The committed version, or 0 when the session does not exist. */
-  get version(): number {
-    return this.#hot?.head.version ?? 0;
   }
 
   /**
@@ -354,7 +349,7 @@ export class SessionActor {
     return () => {
       settleAll();
       if (this.#listeners) { for (const l of this.#listeners) l(events); }
-      env.committed(this.id, events, TERMINAL.has(built.head.status));
+      env.committed(events);
     };
   }
 }

@@ -38,8 +38,6 @@ export class OutboxDrainer {
   readonly #passes = new Set<Promise<unknown>>();
   /** Events committed in this process and not yet drained. */
   pending = 0;
-  /** Events drained by this process. */
-  drained = 0;
   /** Time of the oldest undrained commit of this process, or undefined. */
   #oldest: number | undefined;
 
@@ -203,7 +201,6 @@ export class OutboxDrainer {
       }
     }
     await history.write({ events, sessions: [...sessions.values()] });
-    this.drained += events.length;
     this.pending = Math.max(0, this.pending - events.length);
     const drained = entries.map((e) => e.key);
     const finish = (async () => {

@@ -173,7 +173,7 @@ export class Runtime {
       batchMax: opts.batchMax ?? (grouped ? 256 : 1),
       graceMs: opts.graceMs ?? 86_400_000,
       snapshotEvery: opts.snapshotEvery ?? 64,
-      committed: (_id, events) => this.#drainer.notify(events.length),
+      committed: (events) => this.#drainer.notify(events.length),
     }, { idleMs: opts.idleMs, maxActors: opts.maxActors });
     this.metrics.gauges = () => ({
       actors: this.#registry.size,

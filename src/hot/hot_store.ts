@@ -141,16 +141,7 @@ export class HotStore {
     return { entries, spilled };
   }
 
-  /** Encodes a JSON value for one KV value, spilling it to the blob store when too large. */
-  async encode(value: unknown, blobKey: () => string): Promise<Stored> {
-    const bytes = encoder.encode(JSON.stringify(value));
-    if (bytes.byteLength <= VALUE_BYTES) return bytes;
-    const key = blobKey();
-    await this.blobs.put(key, bytes);
-    return { blob: key };
-  }
-
-  /** Decodes what {@linkcode encode} wrote. */
+  /** Decodes a JSON value stored inline as UTF-8, or spilled to the blob store as `{blob}`. */
   async decode<T>(stored: Stored): Promise<T> {
     if (stored instanceof Uint8Array) return JSON.parse(decoder.decode(stored));
     const bytes = await this.blobs.get(stored.blob);

@@ -4,15 +4,14 @@ import { TooLargeError } from "../../src/errors.ts";
 import { LIMITS } from "../../src/session.ts";
 import { memoryRuntime } from "./_fixtures.ts";
 
-/** A state of exactly `bytes` bytes of JSON, with multi-byte text so UTF-8 counting matters. */
+/** A state of exactly `bytes` bytes of JSON (`{}` under 8), with multi-byte text so UTF-8 counting matters. */
 function stateOf(bytes: number, seed: number): Record<string, unknown> {
   if (bytes < 2) return {};
   const base = JSON.stringify({ s: "" }).length; // {"s":""}
   if (bytes < base) return {};
   const unit = seed % 2 === 0 ? "a" : "é"; // 1 or 2 bytes
-  const room = bytes - base;
-  const n = Math.floor(room / unit.length === 1 ? room : room / 2);
-  let s = unit.repeat(n);
+  const unitBytes = new TextEncoder().encode(unit).byteLength;
+  let s = unit.repeat(Math.floor((bytes - base) / unitBytes));
   const used = new TextEncoder().encode(JSON.stringify({ s })).byteLength;
   s += "b".repeat(bytes - used);
   return { s };
