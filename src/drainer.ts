@@ -84,14 +84,6 @@ export class OutboxDrainer {
     await this.#running;
   }
 
-  /** Drains what is pending now, for at most `maxPasses` passes: a bounded wait for readers of the index. */
-  async settle(maxPasses = 4): Promise<void> {
-    if (this.pending === 0 && !this.#running) return;
-    for (let i = 0; i < maxPasses; i++) {
-      if (!(await this.#pass(keys.outboxAll))) return;
-    }
-  }
-
   /**
    * Drains everything committed before this call, and waits for passes in
    * flight: afterwards SQL holds every event acknowledged so far. Bounded

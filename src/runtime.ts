@@ -241,7 +241,7 @@ export class Runtime {
 
   /** Lists sessions from the SQL index, newest `updatedAt` first. */
   async list(query: ListQuery = {}): Promise<ListPage> {
-    await this.#drainer.settle();
+    await this.#drainer.drainCommitted();
     return await this.history.listSessions(query);
   }
 
@@ -504,7 +504,7 @@ export class Runtime {
 
   /** Applies the retention rules of seed 002; returns the deleted ids. */
   async cleanup(rules: Omit<RetentionRules, "now"> = {}): Promise<string[]> {
-    await this.#drainer.settle();
+    await this.#drainer.drainCommitted();
     const ids = await this.history.cleanupCandidates({ ...rules, now: iso(this.clock.now()) });
     for (const id of ids) await this.delete(id);
     return ids;
@@ -513,7 +513,7 @@ export class Runtime {
   /** Expires sessions past `expiresAt`, and passivates idle actors. Returns the expired ids. */
   async tick(): Promise<string[]> {
     this.#registry.passivateIdle();
-    await this.#drainer.settle();
+    await this.#drainer.drainCommitted();
     const now = this.clock.now();
     const ids = new Set(await this.history.expiredCandidates(iso(now), 1000));
     for (const actor of this.#registry.all()) ids.add(actor.id);
