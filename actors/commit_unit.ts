@@ -13,14 +13,13 @@ import {
   type HotSession,
   type HotStore,
   keys,
-  type OutboxEntry,
   storedBytes,
   utf8Encoder,
   VALUE_BYTES,
 } from "../src/hot/hot_store.ts";
 import type { CommandMemory, CommandRecord } from "../src/hot/command_memory.ts";
 import { DEFAULT_TTL } from "../src/kind.ts";
-import { type Session, type SessionEvent, utf8Length } from "../src/session.ts";
+import { type Session, utf8Length } from "../src/session.ts";
 import type { CommitUnit } from "./group_commit.ts";
 import type { Turn } from "./turn.ts";
 
@@ -139,10 +138,10 @@ export async function buildUnit(
   // The outbox entries go to the committer as JSON fragments: it packs the fragments of
   // every session in one atomic into shared values.
   const outbox: string[] = [];
-  for (const entry of turn.events.length ? outboxEntries(turn.events, recordOf(head, turn)) : []) {
-    let json = JSON.stringify(entry);
+  for (const entry of turn.events.length ? outboxEntries(turn, recordOf(head, turn)) : []) {
+    let json = entry.json;
     if (utf8Length(json) > VALUE_BYTES - 1024) {
-      const key = blobKey(`o${entry.events[0].seq}`);
+      const key = blobKey(`o${entry.seq}`);
       await opts.hot.blobs.put(key, utf8Encoder.encode(json));
       json = JSON.stringify({ blob: key });
     }
@@ -175,21 +174,28 @@ function recordOf(head: Head, turn: Turn): SessionRecord {
   return record;
 }
 
-/** Packs events into entries of about one KV value; the last entry carries the index row. */
-function outboxEntries(events: SessionEvent[], session: SessionRecord): OutboxEntry[] {
-  const out: OutboxEntry[] = [];
-  let current: SessionEvent[] = [];
+/**
+ * Packs a turn's events into outbox entries (the JSON of an `OutboxEntry` of `hot_store.ts`) of about
+ * one KV value, from each event's JSON made once; the last entry carries the index row.
+ */
+function outboxEntries(turn: Turn, session: SessionRecord): { seq: number; json: string }[] {
+  const out: { seq: number; json: string }[] = [];
+  let current: string[] = [];
+  let first = 0;
   let size = 0;
-  for (const e of events) {
-    const n = JSON.stringify(e.data)?.length ?? 0;
-    if (current.length > 0 && size + n > VALUE_BYTES / 2) {
-      out.push({ events: current });
+  const close = (tail: string) =>
+    out.push({ seq: first, json: `{"events":[${current.join(",")}]${tail}}` });
+  turn.events.forEach((e, i) => {
+    const json = turn.eventJson(i);
+    if (current.length > 0 && size + json.length > VALUE_BYTES / 2) {
+      close("");
       current = [];
       size = 0;
     }
-    current.push(e);
-    size += n + 100;
-  }
-  out.push({ events: current, session });
+    if (current.length === 0) first = e.seq;
+    current.push(json);
+    size += json.length;
+  });
+  close(`,"session":${JSON.stringify(session)}`);
   return out;
 }

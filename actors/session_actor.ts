@@ -308,7 +308,7 @@ export class SessionActor {
         if (result instanceof Promise) throw new TypeError("Commands must be synchronous");
         const entry = { version: turn.head.version, result };
         for (let e = saved.events; e < turn.events.length; e++) {
-          eventBytes += JSON.stringify(turn.events[e].data)?.length ?? 0;
+          eventBytes += turn.eventJson(e).length;
         }
         accepted.push({ p, ...entry });
         if (id !== undefined) {

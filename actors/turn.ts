@@ -43,6 +43,7 @@ export class Turn {
   kind: SessionKind | undefined;
   /** Events emitted so far in this batch. */
   readonly events: SessionEvent[];
+  readonly #json: string[] = [];
   /** State ops of this batch, by seq, for the log. */
   readonly log: [number, Operation[]][];
   /** Upper bound of the state's JSON size. */
@@ -111,7 +112,13 @@ export class Turn {
     this.force = m.force;
     this.report = m.report;
     this.events.length = m.events;
+    this.#json.length = Math.min(this.#json.length, m.events);
     this.log.length = m.log;
+  }
+
+  /** The JSON of event `i`, made once: the batch's size budget and the outbox both need it. */
+  eventJson(i: number): string {
+    return this.#json[i] ??= JSON.stringify(this.events[i]);
   }
 
   /** The session's id. */
