@@ -57,6 +57,8 @@ export interface ActorEnv extends UnitOptions {
   readonly history: HistoryStore;
   /** Most commands in one batch. */
   readonly batchMax: number;
+  /** Watch the heads of subscribed sessions for commits by other processes (false when none can write). */
+  readonly watchHeads: boolean;
   /** Called after every commit, with its events. */
   committed(events: readonly SessionEvent[]): void;
 }
@@ -149,12 +151,14 @@ export class SessionActor {
 
   /**
    * Subscribes to committed events; returns the unsubscribe function. While
-   * there are subscribers the head key is watched, so commits made by other
-   * instances on the same KV reach them too.
+   * there are subscribers and other processes may write the KV, the head key
+   * is watched, so their commits reach the subscribers too.
    */
   subscribe(listener: Listener): () => void {
     (this.#listeners ??= new Set()).add(listener);
-    this.#unwatch ??= watchHead(this.#env.hot.kv, this.id, (vs) => this.#foreign(vs));
+    if (this.#env.watchHeads) {
+      this.#unwatch ??= watchHead(this.#env.hot.kv, this.id, (vs) => this.#foreign(vs));
+    }
     return () => {
       this.#listeners?.delete(listener);
       if (this.#listeners?.size === 0) {

@@ -7,7 +7,7 @@
 import type { BlobStore } from "./blobs/blob_store.ts";
 import { FileBlobStore } from "./blobs/file_blob_store.ts";
 import { MemoryBlobStore } from "./blobs/memory_blob_store.ts";
-import { DenizenError, UnavailableError, ValidationError } from "./errors.ts";
+import { ConflictError, DenizenError, UnavailableError, ValidationError } from "./errors.ts";
 import type { HistoryStore } from "./history/history_store.ts";
 import { isPostgresUrl, openHistory } from "./history/open_history.ts";
 
@@ -35,8 +35,12 @@ export interface StoreOptions {
 export interface Stores {
   /** The hot store: sessions, logs and the outbox. */
   kv: Deno.Kv;
-  /** True when the runtime opened `kv` and so closes it. */
-  ownsKv: boolean;
+  /**
+   * True when no other process can write `kv`: it is in memory, or it is the
+   * KV file of a data directory this process holds the lock of. Then no
+   * session head needs watching for other writers' commits.
+   */
+  soleWriter: boolean;
   /** The SQL history. */
   history: HistoryStore;
   /** Large results and outbox payloads. */
@@ -45,6 +49,27 @@ export interface Stores {
   archiveDir?: string;
   /** Human-readable locations, printed by `deno task serve`. */
   where: { kv: string; history: string; blobs: string };
+  /** Closes blobs, history and (when owned) KV, and releases the data directory. */
+  close(): Promise<void>;
+}
+
+/** The lock file that keeps a data directory to one process. */
+export const LOCK_FILE = "denizen.lock";
+
+/**
+ * Takes the lock of data directory `dir` (an advisory `flock`, released when
+ * the process ends however it ends), or throws if another process holds it:
+ * two processes on one KV file would fail each other's commits with
+ * "database is locked", and neither would see the other's live events.
+ */
+async function lockDataDir(dir: string): Promise<Deno.FsFile> {
+  const file = await Deno.open(`${dir}/${LOCK_FILE}`, { create: true, write: true });
+  if (await file.tryLock(true)) return file;
+  file.close();
+  throw new ConflictError(
+    `Data directory '${dir}' is in use by another Denizen process. Stop it, or reach ` +
+      "that process over HTTP (the CLI's --url); for several instances on one KV, use Deno Deploy.",
+  );
 }
 
 /** Opens the stores described by `opts`. */
@@ -57,8 +82,15 @@ export async function openStores(opts: StoreOptions): Promise<Stores> {
   const dir = opts.dataDir ?? "./data";
   const local = !opts.memory && !opts.kv && !opts.deploy;
   if (local) await Deno.mkdir(dir, { recursive: true });
+  const lock = local ? await lockDataDir(dir) : undefined;
   const kvPath = opts.memory ? ":memory:" : opts.deploy ? undefined : `${dir}/kv.sqlite3`;
-  const kv = opts.kv ?? await Deno.openKv(kvPath);
+  let kv: Deno.Kv;
+  try {
+    kv = opts.kv ?? await Deno.openKv(kvPath);
+  } catch (error) {
+    lock?.close();
+    throw error;
+  }
   const pg = isPostgresUrl(opts.databaseUrl);
   const historyPath = opts.memory ? ":memory:" : `${dir}/history.sqlite3`;
   let history;
@@ -67,9 +99,11 @@ export async function openStores(opts: StoreOptions): Promise<Stores> {
       url: pg ? opts.databaseUrl : undefined,
       path: historyPath,
       keepCheckpoints: opts.keepCheckpoints,
+      worker: !opts.deploy,
     });
   } catch (error) {
     if (!opts.kv) kv.close();
+    lock?.close();
     throw error;
   }
   const blobs: BlobStore = pg
@@ -79,7 +113,7 @@ export async function openStores(opts: StoreOptions): Promise<Stores> {
     : new FileBlobStore(`${dir}/blobs`);
   return {
     kv,
-    ownsKv: !opts.kv,
+    soleWriter: !opts.kv && (opts.memory === true || lock !== undefined),
     history: unavailableOnFailure(history),
     blobs,
     archiveDir: opts.memory || opts.deploy ? undefined : `${dir}/archives`,
@@ -87,6 +121,15 @@ export async function openStores(opts: StoreOptions): Promise<Stores> {
       kv: opts.kv ? "(provided)" : kvPath ?? "Deno.openKv() (Deno Deploy)",
       history: pg ? redact(opts.databaseUrl!) : historyPath,
       blobs: pg ? "PostgreSQL table blobs" : opts.memory ? "memory" : `${dir}/blobs`,
+    },
+    async close() {
+      try {
+        await blobs.close();
+        await history.close();
+      } finally {
+        if (!opts.kv) kv.close();
+        lock?.close();
+      }
     },
   };
 }

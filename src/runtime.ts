@@ -171,6 +171,7 @@ export class Runtime {
       kinds,
       history: stores.history,
       batchMax: opts.batchMax ?? (grouped ? 256 : 1),
+      watchHeads: !stores.soleWriter,
       graceMs: opts.graceMs ?? 86_400_000,
       snapshotEvery: opts.snapshotEvery ?? 64,
       committed: (events) => this.#drainer.notify(events.length),
@@ -542,9 +543,7 @@ export class Runtime {
     for (const actor of this.#registry.all()) await actor.exclusive(() => Promise.resolve());
     await this.#drainer.flush();
     await this.#drainer.close();
-    await this.stores.blobs.close();
-    await this.history.close();
-    if (this.stores.ownsKv) this.stores.kv.close();
+    await this.stores.close();
   }
 
   /** Sends `cmd` to the session's actor. A cold session answers 409 with its status (`t` names the transition asked for). */

@@ -24,6 +24,7 @@ import { SqlBlobStore } from "../blobs/sql_blob_store.ts";
 import { ValidationError } from "../errors.ts";
 import { migrateHistory } from "./migrations.ts";
 import { writeBatch } from "./_write_batch.ts";
+import type { HistoryWriter } from "./worker_writer.ts";
 import { encodeCursor } from "./_cursor.ts";
 import { listConditions } from "./_list_filters.ts";
 import {
@@ -44,6 +45,8 @@ export interface KyselyHistoryStoreOptions {
   dialect: SqlDialectName;
   /** Checkpoints kept per session, besides the newest final one. Default 10. */
   keepCheckpoints?: number;
+  /** Where `write()` goes instead of `db` (a worker's connection); closed with the store. */
+  writer?: HistoryWriter;
 }
 
 const DAY_MS = 86_400_000;
@@ -76,9 +79,11 @@ export class KyselyHistoryStore implements HistoryStore {
   readonly dialect: SqlDialectName;
   readonly #db: Kysely<HistoryDatabase>;
   readonly #keepCheckpoints: number;
+  readonly #writer: HistoryWriter | undefined;
 
   constructor(options: KyselyHistoryStoreOptions) {
     this.#db = options.db;
+    this.#writer = options.writer;
     this.dialect = options.dialect;
     this.#keepCheckpoints = Math.max(1, Math.trunc(options.keepCheckpoints ?? 10));
   }
@@ -94,6 +99,7 @@ export class KyselyHistoryStore implements HistoryStore {
 
   async write(batch: HistoryBatch): Promise<void> {
     if (batch.events.length === 0 && batch.sessions.length === 0) return;
+    if (this.#writer) return await this.#writer.write(batch);
     await this.#db.transaction().execute((trx) =>
       writeBatch(trx, batch, { dialect: this.dialect, keepCheckpoints: this.#keepCheckpoints })
     );
@@ -245,7 +251,11 @@ export class KyselyHistoryStore implements HistoryStore {
     await sql`select 1`.execute(this.#db);
   }
 
-  close(): Promise<void> {
-    return this.#db.destroy();
+  async close(): Promise<void> {
+    try {
+      await this.#writer?.close();
+    } finally {
+      await this.#db.destroy();
+    }
   }
 }

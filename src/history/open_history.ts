@@ -9,6 +9,7 @@ import pg from "pg";
 import type { HistoryDatabase } from "./history_database.ts";
 import { KyselyHistoryStore } from "./kysely_history.ts";
 import { openSqliteDialect } from "./sqlite_dialect.ts";
+import { WorkerWriter } from "./worker_writer.ts";
 
 /** Options of {@linkcode openHistory}. */
 export interface OpenHistoryOptions {
@@ -18,6 +19,14 @@ export interface OpenHistoryOptions {
   path?: string;
   /** Checkpoints kept per session, besides the newest final one. Default 10. */
   keepCheckpoints?: number;
+  /** Bring the schema up to date on open. Default true. */
+  migrate?: boolean;
+  /**
+   * Write batches from a Worker with its own connection (see `worker_writer.ts`),
+   * keeping the main thread free. Ignored for SQLite `:memory:`, which a
+   * second connection cannot share. Default false.
+   */
+  worker?: boolean;
 }
 
 /** Whether `url` names a PostgreSQL database. */
@@ -37,21 +46,27 @@ export function isPostgresUrl(url: string | undefined): url is string {
  */
 export async function openHistory(options: OpenHistoryOptions = {}): Promise<KyselyHistoryStore> {
   const { url, keepCheckpoints } = options;
-  const store = isPostgresUrl(url)
+  const postgres = isPostgresUrl(url);
+  const shared = postgres || (options.path !== undefined && options.path !== ":memory:");
+  const writer = options.worker && shared ? new WorkerWriter(options) : undefined;
+  const store = postgres
     ? new KyselyHistoryStore({
       db: new Kysely<HistoryDatabase>({
         dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }),
       }),
       dialect: "postgres",
       keepCheckpoints,
+      writer,
     })
     : new KyselyHistoryStore({
       db: new Kysely<HistoryDatabase>({ dialect: openSqliteDialect({ path: options.path }) }),
       dialect: "sqlite",
       keepCheckpoints,
+      writer,
     });
   try {
-    await store.migrate();
+    if (options.migrate ?? true) await store.migrate();
+    await writer?.start();
   } catch (err) {
     await store.close();
     throw err;

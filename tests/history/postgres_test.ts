@@ -17,9 +17,9 @@ import assert from "node:assert/strict";
 const url = Deno.env.get("DATABASE_URL");
 
 /** A migrated store in a fresh schema, which its close() drops. */
-async function openInFreshSchema(): Promise<KyselyHistoryStore> {
+async function openInFreshSchema(worker = false): Promise<KyselyHistoryStore> {
   const schema = await freshSchema(url!);
-  const store = await openHistory({ url: schema.url });
+  const store = await openHistory({ url: schema.url, worker });
   const close = store.close.bind(store);
   store.close = async () => {
     await close();
@@ -30,7 +30,10 @@ async function openInFreshSchema(): Promise<KyselyHistoryStore> {
 
 if (url) {
   // pg's Pool keeps sockets and timers that outlive one test by design.
-  historyConformance("postgres", openInFreshSchema, { sanitize: false });
+  historyConformance("postgres", () => openInFreshSchema(), { sanitize: false });
+  historyConformance("postgres, writes from a worker", () => openInFreshSchema(true), {
+    sanitize: false,
+  });
   blobConformance("postgres blobs", async () => {
     const history = await openInFreshSchema();
     const blobs = history.blobStore();

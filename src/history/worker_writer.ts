@@ -1,0 +1,118 @@
+/**
+ * History writes on a second thread. The drainer's SQL (Kysely building,
+ * binding, SQLite or the PostgreSQL protocol) is most of what a commit costs
+ * after its KV atomic, and the main thread also serves every socket. A
+ * {@linkcode WorkerWriter} hands each batch to a Worker that holds its own
+ * connection to the same database and answers once the transaction has
+ * committed, so a read on the main thread after `write()` sees it.
+ *
+ * @module
+ */
+import type { HistoryBatch } from "./history_store.ts";
+import type { OpenHistoryOptions } from "./open_history.ts";
+
+/** What the worker is asked to do. */
+export type WorkerOp =
+  | { op: "open"; options: OpenHistoryOptions }
+  | { op: "write"; batch: HistoryBatch }
+  | { op: "close" };
+
+/** A request to the worker, numbered for its reply. */
+export type WorkerRequest = WorkerOp & { id: number };
+
+/** The worker's answer to request `id`: done, or the error's message. */
+export interface WorkerReply {
+  id: number;
+  error?: string;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** Where a history store sends its writes: its own connection, or a worker's. */
+export interface HistoryWriter {
+  write(batch: HistoryBatch): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Writes batches through a Worker that opens the database described by
+ * `options`. A worker that dies fails the writes in flight (the drainer
+ * retries them) and is replaced on the next write.
+ */
+export class WorkerWriter implements HistoryWriter {
+  readonly #options: OpenHistoryOptions;
+  #worker: Worker | undefined;
+  #ready: Promise<void> | undefined;
+  readonly #waiters = new Map<number, Waiter>();
+  #next = 0;
+  #closed = false;
+
+  constructor(options: OpenHistoryOptions) {
+    this.#options = { ...options, migrate: false, worker: false };
+  }
+
+  /** Starts the worker and opens its connection; rejects if it cannot. */
+  start(): Promise<void> {
+    if (this.#ready) return this.#ready;
+    const worker = new Worker(new URL("./history_worker.ts", import.meta.url), { type: "module" });
+    worker.onmessage = (e: MessageEvent<WorkerReply>) => {
+      const waiter = this.#waiters.get(e.data.id);
+      this.#waiters.delete(e.data.id);
+      if (e.data.error === undefined) waiter?.resolve();
+      else waiter?.reject(new Error(e.data.error));
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      this.#lost(worker, new Error(`History worker failed: ${e.message}`));
+    };
+    this.#worker = worker;
+    const ready = this.#send({ op: "open", options: this.#options });
+    this.#ready = ready.catch((error) => {
+      this.#lost(worker, error);
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  async write(batch: HistoryBatch): Promise<void> {
+    if (this.#closed) throw new Error("History writer is closed");
+    await this.start();
+    await this.#send({ op: "write", batch });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const worker = this.#worker;
+    if (!worker) return;
+    try {
+      await this.#send({ op: "close" });
+    } finally {
+      worker.terminate();
+      this.#lost(worker, new Error("History writer is closed"));
+    }
+  }
+
+  #send(request: WorkerOp): Promise<void> {
+    const worker = this.#worker;
+    if (!worker) return Promise.reject(new Error("History worker is not running"));
+    const id = ++this.#next;
+    return new Promise((resolve, reject) => {
+      this.#waiters.set(id, { resolve, reject });
+      worker.postMessage({ ...request, id });
+    });
+  }
+
+  /** Fails everything waiting on `worker`, which is dropped; the next write starts another. */
+  #lost(worker: Worker, error: Error): void {
+    if (this.#worker !== worker) return;
+    worker.terminate();
+    this.#worker = undefined;
+    this.#ready = undefined;
+    for (const w of this.#waiters.values()) w.reject(error);
+    this.#waiters.clear();
+  }
+}
