@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { createRuntime } from "../../mod.ts";
+import { createRuntime, DenizenError } from "../../mod.ts";
 
 const token = Deno.env.get("DENIZEN_TOKEN") || undefined;
 const deploy = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
@@ -36,6 +36,11 @@ const rt = await createRuntime({
   deploy,
   dataDir: Deno.env.get("DENIZEN_DATA") ?? "./data",
   databaseUrl: Deno.env.get("DATABASE_URL") || undefined,
+}).catch((error) => {
+  // A refusal with a reason (a locked data directory, a bad DATABASE_URL) needs no stack trace.
+  if (!(error instanceof DenizenError)) throw error;
+  console.error(`cannot start: ${error.message}`);
+  Deno.exit(1);
 });
 
 if (!token) console.warn("no DENIZEN_TOKEN set: listening on 127.0.0.1 only");

@@ -21,6 +21,22 @@ Deno.test("a data directory serves one process at a time: a second opener gets a
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(refused.stderr, /in use by another Denizen process/);
 
+    // and so is a second server, with one line that says why
+    const serve = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "src/cli/serve.ts"],
+      cwd: new URL("../../", import.meta.url).pathname,
+      env: { DENIZEN_DATA: dir, PORT: "0", NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const serveErr = new TextDecoder().decode(serve.stderr);
+    assert.equal(serve.code, 1, serveErr);
+    assert.match(
+      serveErr,
+      /^cannot start: Data directory .* is in use by another Denizen process/m,
+    );
+
     await first.close();
     const listed = await sessions(["list", "--data", dir, "--json"]);
     assert.equal(listed.code, 0, listed.stderr);
