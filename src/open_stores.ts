@@ -54,7 +54,7 @@ export interface Stores {
 }
 
 /** The lock file that keeps a data directory to one process. */
-export const LOCK_FILE = "denizen.lock";
+const LOCK_FILE = "denizen.lock";
 
 /**
  * Takes the lock of data directory `dir` (an advisory `flock`, released when
