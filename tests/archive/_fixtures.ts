@@ -5,9 +5,13 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
+import fc from "fast-check";
 import type { ArchiveContents } from "../../src/archive/archive_format.ts";
+import { readArchive } from "../../src/archive/read_archive.ts";
 import { writeArchive } from "../../src/archive/write_archive.ts";
-import { collect, entriesOf, sha256, tarGzOf } from "./_tar_helpers.ts";
+import { DenizenError } from "../../src/errors.ts";
+import { collect, entriesOf, sha256, streamOf, tarGzOf } from "./_tar_helpers.ts";
 import type { RawEntry } from "./_tar_helpers.ts";
 
 const AT = "2024-05-01T12:00:00.000Z";
@@ -74,4 +78,36 @@ export async function seal(files: RawEntry[], session = "s1"): Promise<Uint8Arra
 /** `files` with the body of `name` replaced. */
 export function replaced(files: RawEntry[], name: string, body: string): RawEntry[] {
   return files.map((f) => (f.name === name ? { ...f, body } : f));
+}
+
+/**
+ * Property: `bytes` cut short and with up to four bytes flipped, passed
+ * through `encode` and read in chunks of `chunk` bytes, is either read or
+ * refused with a 400 or 413 `DenizenError`, never anything else.
+ */
+export async function assertCorruptionRefused(
+  bytes: Uint8Array,
+  encode: (corrupted: Uint8Array) => Promise<Uint8Array>,
+  chunk: number,
+): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.nat(bytes.byteLength - 1), fc.integer({ min: 1, max: 255 })), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+      fc.nat(bytes.byteLength),
+      async (flips, cut) => {
+        const corrupted = bytes.slice(0, Math.max(cut, 1));
+        for (const [at, xor] of flips) if (at < corrupted.byteLength) corrupted[at] ^= xor;
+        try {
+          await readArchive(streamOf(await encode(corrupted), chunk));
+        } catch (err) {
+          assert.ok(err instanceof DenizenError, `not a DenizenError: ${err}`);
+          assert.ok(err.status === 400 || err.status === 413);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
 }

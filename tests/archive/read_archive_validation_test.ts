@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
-import fc from "fast-check";
 import { readArchive } from "../../src/archive/read_archive.ts";
 import type { ArchiveLimits } from "../../src/archive/archive_format.ts";
-import { DenizenError, TooLargeError, ValidationError } from "../../src/errors.ts";
-import { replaced, sampleArchive, sampleFiles, seal } from "./_fixtures.ts";
+import { TooLargeError, ValidationError } from "../../src/errors.ts";
+import {
+  assertCorruptionRefused,
+  replaced,
+  sampleArchive,
+  sampleFiles,
+  seal,
+} from "./_fixtures.ts";
 import { entriesOf, gzip, streamOf, tarGzOf, tarOf } from "./_tar_helpers.ts";
 
 const AT = "2024-05-01T12:00:00.000Z";
@@ -217,24 +222,5 @@ Deno.test("a jsonl line longer than its item limit is rejected with 413 before i
 
 Deno.test("any corruption of the tar inside valid gzip is either harmless or rejected with a DenizenError", async () => {
   const tar = await tarOf(await entriesOf(await sampleArchive()));
-  await fc.assert(
-    fc.asyncProperty(
-      fc.array(fc.tuple(fc.nat(tar.byteLength - 1), fc.integer({ min: 1, max: 255 })), {
-        minLength: 1,
-        maxLength: 4,
-      }),
-      fc.nat(tar.byteLength),
-      async (flips, cut) => {
-        const bytes = tar.slice(0, Math.max(cut, 1));
-        for (const [at, xor] of flips) if (at < bytes.byteLength) bytes[at] ^= xor;
-        try {
-          await readArchive(streamOf(await gzip(bytes), 61));
-        } catch (err) {
-          assert.ok(err instanceof DenizenError, `not a DenizenError: ${err}`);
-          assert.ok(err.status === 400 || err.status === 413);
-        }
-      },
-    ),
-    { numRuns: 300 },
-  );
+  await assertCorruptionRefused(tar, gzip, 61);
 });
