@@ -13,6 +13,7 @@ import {
   type HotSession,
   type HotStore,
   keys,
+  SPILLED_MARK,
   storedBytes,
   utf8Encoder,
   VALUE_BYTES,
@@ -143,7 +144,7 @@ export async function buildUnit(
     if (utf8Length(json) > VALUE_BYTES - 1024) {
       const key = blobKey(`o${entry.seq}`);
       await opts.hot.blobs.put(key, utf8Encoder.encode(json));
-      json = JSON.stringify({ blob: key });
+      json = `${SPILLED_MARK}${JSON.stringify(key)}}`;
     }
     outbox.push(json);
     bytes += json.length + 16;

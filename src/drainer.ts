@@ -7,9 +7,15 @@
  *
  * @module
  */
-import type { HistoryStore, SessionRecord } from "./history/history_store.ts";
-import { type HotStore, keys, outboxCommitKey } from "./hot/hot_store.ts";
-import { type SessionEvent, TERMINAL } from "./session.ts";
+import type { HistoryBatch, HistoryStore } from "./history/history_store.ts";
+import {
+  type HotStore,
+  keys,
+  outboxCommitKey,
+  SPILLED_MARK,
+  utf8Decoder,
+} from "./hot/hot_store.ts";
+import { TERMINAL } from "./session.ts";
 
 /** Drainer options. */
 export interface DrainerOptions {
@@ -180,20 +186,25 @@ export class OutboxDrainer {
       if (entries.length === this.#batch) break;
     }
     if (entries.length === 0) return undefined;
-    const events: SessionEvent[] = [];
-    const sessions = new Map<string, SessionRecord>();
+    // Values of inline entries go to the writer as text, for it to parse (off the main thread
+    // when it is a worker); only values that point at spilled entries are read here.
+    const batch: Required<HistoryBatch> = { events: [], sessions: [], encoded: [] };
     const spilled: string[] = [];
     for (const e of entries) {
+      const text = utf8Decoder.decode(e.value as Uint8Array);
+      if (!text.includes(SPILLED_MARK)) {
+        batch.encoded.push(text);
+        continue;
+      }
       const value = await hot.outboxEntries(e.value as Uint8Array);
       spilled.push(...value.spilled);
       for (const entry of value.entries) {
-        events.push(...entry.events);
-        const s = entry.session;
-        if (s && (sessions.get(s.id)?.version ?? -1) < s.version) sessions.set(s.id, s);
+        batch.events.push(...entry.events);
+        if (entry.session) batch.sessions.push(entry.session);
       }
     }
-    await history.write({ events, sessions: [...sessions.values()] });
-    this.pending = Math.max(0, this.pending - events.length);
+    const summary = await history.write(batch);
+    this.pending = Math.max(0, this.pending - summary.events);
     const drained = entries.map((e) => e.key);
     const finish = (async () => {
       if (this.#opts.deleteKeys) {
@@ -206,7 +217,7 @@ export class OutboxDrainer {
         }
       }
       await Promise.all(spilled.map((k) => hot.blobs.delete(k)));
-      for (const s of sessions.values()) {
+      for (const s of summary.sessions) {
         if (TERMINAL.has(s.status)) await this.#opts.retire(s.id, s.version);
       }
     })();

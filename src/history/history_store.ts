@@ -24,6 +24,51 @@ export interface HistoryBatch {
   events: SessionEvent[];
   /** Upserted by id; a row whose `version` is lower than the stored one is ignored. */
   sessions: SessionRecord[];
+  /**
+   * More of the batch as JSON text, each an array of {@linkcode BatchEntry}
+   * (the KV outbox's value format). The writer parses it, so that a writer
+   * on a worker thread takes the parsing off the main thread too.
+   */
+  encoded?: string[];
+}
+
+/** One session's share of an encoded batch: events and, optionally, its index row. */
+export interface BatchEntry {
+  events: SessionEvent[];
+  session?: SessionRecord;
+}
+
+/** What a written batch held: its event count and the newest status of each session in it. */
+export interface BatchSummary {
+  events: number;
+  sessions: { id: string; status: Status; version: number }[];
+}
+
+/** Parses the encoded part of `batch` into events and (newest per id) index rows. */
+export function decodeBatch(
+  batch: HistoryBatch,
+): { events: SessionEvent[]; sessions: SessionRecord[] } {
+  if (!batch.encoded?.length) return batch;
+  const events = [...batch.events];
+  const sessions = [...batch.sessions];
+  for (const text of batch.encoded) {
+    for (const entry of JSON.parse(text) as BatchEntry[]) {
+      for (const e of entry.events) events.push(e);
+      if (entry.session) sessions.push(entry.session);
+    }
+  }
+  return { events, sessions };
+}
+
+/** The summary of a decoded batch. */
+export function summarize(
+  batch: { events: SessionEvent[]; sessions: SessionRecord[] },
+): BatchSummary {
+  const newest = new Map<string, { id: string; status: Status; version: number }>();
+  for (const { id, status, version } of batch.sessions) {
+    if ((newest.get(id)?.version ?? -1) <= version) newest.set(id, { id, status, version });
+  }
+  return { events: batch.events.length, sessions: [...newest.values()] };
 }
 
 /** Filters of `GET /v1/sessions`. */
@@ -131,7 +176,7 @@ export interface HistoryStore {
   /** Creates or upgrades the schema (Kysely `Migrator`). Idempotent. */
   migrate(): Promise<void>;
   /** Writes one drained batch in one transaction. Idempotent. */
-  write(batch: HistoryBatch): Promise<void>;
+  write(batch: HistoryBatch): Promise<BatchSummary>;
   /** The index row of one session, with state when terminal. */
   getSession(id: string): Promise<SessionRecord | undefined>;
   /** List and search. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { HistoryStore } from "./history_store.ts";
+import type { BatchSummary, HistoryStore } from "./history_store.ts";
 import { openHistory } from "./open_history.ts";
 import type { WorkerReply, WorkerRequest } from "./worker_writer.ts";
 
@@ -16,25 +16,26 @@ const scope = self as unknown as {
 
 let store: HistoryStore | undefined;
 
-async function handle(request: WorkerRequest): Promise<void> {
+async function handle(request: WorkerRequest): Promise<BatchSummary | undefined> {
   switch (request.op) {
     case "open":
       store = await openHistory(request.options);
-      return;
+      return undefined;
     case "write":
       if (!store) throw new Error("History worker has no open database");
       return await store.write(request.batch);
     case "close":
       await store?.close();
       store = undefined;
-      return;
+      return undefined;
   }
 }
 
 scope.onmessage = async (e: MessageEvent<WorkerRequest>) => {
   const reply: WorkerReply = { id: e.data.id };
   try {
-    await handle(e.data);
+    const summary = await handle(e.data);
+    if (summary) reply.summary = summary;
   } catch (error) {
     reply.error = error instanceof Error ? error.message : String(error);
   }

@@ -7,16 +7,19 @@
  */
 import { type Kysely, sql } from "kysely";
 import type { SessionEvent } from "../session.ts";
-import type {
-  Checkpoint,
-  HistoryBatch,
-  HistoryStore,
-  ListPage,
-  ListQuery,
-  Message,
-  ResultRow,
-  RetentionRules,
-  SessionRecord,
+import {
+  type BatchSummary,
+  type Checkpoint,
+  decodeBatch,
+  type HistoryBatch,
+  type HistoryStore,
+  type ListPage,
+  type ListQuery,
+  type Message,
+  type ResultRow,
+  type RetentionRules,
+  type SessionRecord,
+  summarize,
 } from "./history_store.ts";
 import type { HistoryDatabase, SqlDialectName } from "./history_database.ts";
 import type { BlobStore } from "../blobs/blob_store.ts";
@@ -97,12 +100,16 @@ export class KyselyHistoryStore implements HistoryStore {
     return migrateHistory(this.#db, this.dialect);
   }
 
-  async write(batch: HistoryBatch): Promise<void> {
-    if (batch.events.length === 0 && batch.sessions.length === 0) return;
+  async write(batch: HistoryBatch): Promise<BatchSummary> {
+    const empty = batch.events.length === 0 && batch.sessions.length === 0 &&
+      !batch.encoded?.length;
+    if (empty) return { events: 0, sessions: [] };
     if (this.#writer) return await this.#writer.write(batch);
+    const decoded = decodeBatch(batch);
     await this.#db.transaction().execute((trx) =>
-      writeBatch(trx, batch, { dialect: this.dialect, keepCheckpoints: this.#keepCheckpoints })
+      writeBatch(trx, decoded, { dialect: this.dialect, keepCheckpoints: this.#keepCheckpoints })
     );
+    return summarize(decoded);
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {

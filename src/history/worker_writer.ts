@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { HistoryBatch } from "./history_store.ts";
+import type { BatchSummary, HistoryBatch } from "./history_store.ts";
 import type { OpenHistoryOptions } from "./open_history.ts";
 
 /** What the worker is asked to do. */
@@ -20,20 +20,21 @@ export type WorkerOp =
 /** A request to the worker, numbered for its reply. */
 export type WorkerRequest = WorkerOp & { id: number };
 
-/** The worker's answer to request `id`: done, or the error's message. */
+/** The worker's answer to request `id`: done (with a write's summary), or the error's message. */
 export interface WorkerReply {
   id: number;
+  summary?: BatchSummary;
   error?: string;
 }
 
 interface Waiter {
-  resolve(): void;
+  resolve(reply: WorkerReply): void;
   reject(error: Error): void;
 }
 
 /** Where a history store sends its writes: its own connection, or a worker's. */
 export interface HistoryWriter {
-  write(batch: HistoryBatch): Promise<void>;
+  write(batch: HistoryBatch): Promise<BatchSummary>;
   close(): Promise<void>;
 }
 
@@ -61,7 +62,7 @@ export class WorkerWriter implements HistoryWriter {
     worker.onmessage = (e: MessageEvent<WorkerReply>) => {
       const waiter = this.#waiters.get(e.data.id);
       this.#waiters.delete(e.data.id);
-      if (e.data.error === undefined) waiter?.resolve();
+      if (e.data.error === undefined) waiter?.resolve(e.data);
       else waiter?.reject(new Error(e.data.error));
     };
     worker.onerror = (e) => {
@@ -70,17 +71,18 @@ export class WorkerWriter implements HistoryWriter {
     };
     this.#worker = worker;
     const ready = this.#send({ op: "open", options: this.#options });
-    this.#ready = ready.catch((error) => {
+    this.#ready = ready.then(() => {}, (error) => {
       this.#lost(worker, error);
       throw error;
     });
     return this.#ready;
   }
 
-  async write(batch: HistoryBatch): Promise<void> {
+  async write(batch: HistoryBatch): Promise<BatchSummary> {
     if (this.#closed) throw new Error("History writer is closed");
     await this.start();
-    await this.#send({ op: "write", batch });
+    const reply = await this.#send({ op: "write", batch });
+    return reply.summary ?? { events: 0, sessions: [] };
   }
 
   async close(): Promise<void> {
@@ -96,7 +98,7 @@ export class WorkerWriter implements HistoryWriter {
     }
   }
 
-  #send(request: WorkerOp): Promise<void> {
+  #send(request: WorkerOp): Promise<WorkerReply> {
     const worker = this.#worker;
     if (!worker) return Promise.reject(new Error("History worker is not running"));
     const id = ++this.#next;

@@ -18,8 +18,8 @@
  */
 import jsonpatch, { type Operation } from "fast-json-patch";
 import type { BlobStore } from "../blobs/blob_store.ts";
-import type { SessionRecord } from "../history/history_store.ts";
-import type { Session, SessionEvent } from "../session.ts";
+import type { BatchEntry } from "../history/history_store.ts";
+import type { Session } from "../session.ts";
 
 /** The head key's value: the session without state, plus the state's layout. */
 export interface Head extends Omit<Session, "state" | "report"> {
@@ -61,10 +61,10 @@ export function outboxCommitKey(now = Date.now()): string {
 }
 
 /** One outbox entry: one session's events and, on its unit's last entry, its index row. */
-export interface OutboxEntry {
-  events: SessionEvent[];
-  session?: SessionRecord;
-}
+export type OutboxEntry = BatchEntry;
+
+/** What a spilled entry's JSON starts with; an outbox value without it holds inline entries only. */
+export const SPILLED_MARK = '{"blob":';
 
 /** Payload bytes per KV value, below KV's 65,536 with room for framing. */
 export const VALUE_BYTES = 60_000;

@@ -86,6 +86,42 @@ export function historyConformance(
     assert.equal(await store.countMessages("s"), 1);
   });
 
+  test("an encoded batch writes what its decoded form writes, and write() summarizes it", async (store) => {
+    const events = [
+      event("x", 1, "created", { kind: "default" }),
+      messageEvent("x", 2, "hello", "bot"),
+      resultEvent("x", 3, { agent: "bot", key: "k", data: { blob: "not a reference" } }),
+      checkpointEvent("x", 4),
+      event("y", 1, "created", { kind: "default" }),
+    ];
+    const x3 = session("x", { version: 3 });
+    const x4 = session("x", { version: 4, status: "completed", completedAt: at(4) });
+    const y = session("y", { version: 1 });
+    const summary = await store.write({
+      events: [events[0]],
+      sessions: [x3],
+      encoded: [
+        JSON.stringify([{ events: events.slice(1, 3) }, { events: [events[3]], session: x4 }]),
+        JSON.stringify([{ events: [events[4]], session: y }]),
+      ],
+    });
+    assert.equal(summary.events, 5);
+    assert.deepEqual(
+      summary.sessions.toSorted((a, b) => a.id.localeCompare(b.id)),
+      [{ id: "x", status: "completed", version: 4 }, { id: "y", status: "active", version: 1 }],
+    );
+    assert.deepEqual(await store.getSession("x"), x4);
+    assert.deepEqual(await store.getSession("y"), y);
+    assert.deepEqual(await store.events("x"), events.slice(0, 4));
+    assert.equal(await store.countMessages("x"), 1);
+    assert.deepEqual((await store.results("x")).map((r) => r.data), [{ blob: "not a reference" }]);
+    assert.equal((await store.checkpoints("x")).length, 1);
+    assert.deepEqual(await store.write({ events: [], sessions: [], encoded: [] }), {
+      events: 0,
+      sessions: [],
+    });
+  });
+
   test("a session row with a lower version than the stored one is ignored", async (store) => {
     await store.write({
       events: [],
