@@ -20,7 +20,7 @@ import {
 } from "../src/hot/hot_store.ts";
 import type { CommandMemory, CommandRecord } from "../src/hot/command_memory.ts";
 import { DEFAULT_TTL } from "../src/kind.ts";
-import { type Session, utf8Length } from "../src/session.ts";
+import type { Session } from "../src/session.ts";
 import type { CommitUnit } from "./group_commit.ts";
 import type { Turn } from "./turn.ts";
 
@@ -94,9 +94,9 @@ export async function buildUnit(
   }
   const ttl = head.status === "paused" ? head.ttl.paused : head.ttl.active;
   const expireIn = (turn.terminal ? 0 : ttl) + opts.graceMs;
-  const set = (key: Deno.KvKey, value: unknown, size: number) => {
+  const set = (key: Deno.KvKey, value: Uint8Array) => {
     mutations.push({ type: "set", key, value, expireIn });
-    bytes += size;
+    bytes += storedBytes(value);
   };
 
   // State: a log entry, or a snapshot that folds the log.
@@ -111,12 +111,12 @@ export async function buildUnit(
   }
   if (logValue) {
     const seq = turn.log[0][0];
-    set(keys.log(id, seq), logValue, logValue.byteLength + 64);
+    set(keys.log(id, seq), logValue);
     head = { ...head, logs: [...head.logs, seq], logBytes: head.logBytes + logValue.byteLength };
   } else if (turn.log.length > 0 || turn.snapshot || stale || base === undefined) {
     const json = utf8Encoder.encode(JSON.stringify(turn.state));
     const parts = chunk(json);
-    parts.forEach((part, i) => set(keys.chunk(id, i), part, part.byteLength + 64));
+    parts.forEach((part, i) => set(keys.chunk(id, i), part));
     for (let i = parts.length; i < head.snap.chunks; i++) {
       mutations.push({ type: "delete", key: keys.chunk(id, i) });
     }
@@ -136,22 +136,21 @@ export async function buildUnit(
     }
   }
 
-  // The outbox entries go to the committer as JSON fragments: it packs the fragments of
+  // The outbox entries go to the committer as UTF-8 JSON fragments: it packs the fragments of
   // every session in one atomic into shared values.
-  const outbox: string[] = [];
+  const outbox: Uint8Array[] = [];
   for (const entry of turn.events.length ? outboxEntries(turn, recordOf(head, turn)) : []) {
-    let json = entry.json;
-    if (utf8Length(json) > VALUE_BYTES - 1024) {
+    let json = utf8Encoder.encode(entry.json);
+    if (json.byteLength > VALUE_BYTES - 1024) {
       const key = blobKey(`o${entry.seq}`);
-      await opts.hot.blobs.put(key, utf8Encoder.encode(json));
-      json = `${SPILLED_MARK}${JSON.stringify(key)}}`;
+      await opts.hot.blobs.put(key, json);
+      json = utf8Encoder.encode(`${SPILLED_MARK}${JSON.stringify(key)}}`);
     }
     outbox.push(json);
-    bytes += json.length + 16;
+    bytes += json.byteLength + 16;
   }
 
-  mutations.push({ type: "set", key: keys.head(id), value: head, expireIn });
-  bytes += storedBytes(head);
+  set(keys.head(id), utf8Encoder.encode(JSON.stringify(head)));
   return {
     unit: {
       check: { key: keys.head(id), versionstamp: base?.versionstamp ?? null },

@@ -7,29 +7,41 @@
  *
  * @module
  */
-import { keys, outboxCommitKey, utf8Encoder } from "../src/hot/hot_store.ts";
-import { utf8Length } from "../src/session.ts";
+import { keys, outboxCommitKey } from "../src/hot/hot_store.ts";
 
 /** Bytes of fragments per shared outbox value, under KV's 65,536 per value. */
 const OUTBOX_VALUE_BYTES = 60_000;
 
-/** Packs JSON fragments into as few JSON-array values as fit in one KV value each. */
-function packOutbox(fragments: readonly string[]): Uint8Array[] {
+/** Packs UTF-8 JSON fragments into as few JSON-array values as fit in one KV value each. */
+function packOutbox(fragments: readonly Uint8Array[]): Uint8Array[] {
   const values: Uint8Array[] = [];
-  let current: string[] = [];
-  let size = 0;
+  let group: Uint8Array[] = [];
+  let size = 1; // "[" and, per fragment, its bytes and a "," or the closing "]"
   for (const f of fragments) {
-    const n = utf8Length(f) + 1;
-    if (current.length > 0 && size + n > OUTBOX_VALUE_BYTES) {
-      values.push(utf8Encoder.encode(`[${current.join(",")}]`));
-      current = [];
-      size = 0;
+    if (group.length > 0 && size + f.byteLength + 1 > OUTBOX_VALUE_BYTES) {
+      values.push(jsonArray(group, size));
+      group = [];
+      size = 1;
     }
-    current.push(f);
-    size += n;
+    group.push(f);
+    size += f.byteLength + 1;
   }
-  if (current.length > 0) values.push(utf8Encoder.encode(`[${current.join(",")}]`));
+  if (group.length > 0) values.push(jsonArray(group, size));
   return values;
+}
+
+/** `[a,b,…]` of the fragments, `size` bytes long. */
+function jsonArray(fragments: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  out[0] = 0x5b; // "["
+  let at = 1;
+  fragments.forEach((f, i) => {
+    if (i > 0) out[at++] = 0x2c; // ","
+    out.set(f, at);
+    at += f.byteLength;
+  });
+  out[at] = 0x5d; // "]"
+  return out;
 }
 
 /** KV's limits per atomic, measured on Deno 2.9, with headroom for keys and framing. */
@@ -39,8 +51,8 @@ export const ATOMIC_LIMITS = { checks: 100, mutations: 1000, bytes: 780 * 1024 }
 export interface CommitUnit {
   readonly check?: Deno.AtomicCheck;
   readonly mutations: Deno.KvMutation[];
-  /** Outbox entries as JSON fragments, packed with other units' into shared `["o", commit, i]` values. */
-  readonly outbox?: readonly string[];
+  /** Outbox entries as UTF-8 JSON fragments, packed with other units' into shared `["o", commit, i]` values. */
+  readonly outbox?: readonly Uint8Array[];
   /** Estimated bytes of keys and values. */
   readonly bytes: number;
 }

@@ -5,11 +5,19 @@
  *
  * @module
  */
-import { type Insertable, type Kysely, sql } from "kysely";
+import { type Compilable, CompiledQuery, type Insertable, type Kysely, sql } from "kysely";
 import type { HistoryBatch, SessionRecord } from "./history_store.ts";
 import type { SessionEvent } from "../session.ts";
-import type { HistoryDatabase, SessionsTable, SqlDialectName } from "./history_database.ts";
+import type {
+  EventsTable,
+  HistoryDatabase,
+  SessionsTable,
+  SqlDialectName,
+} from "./history_database.ts";
 import { eventToRow, materialize, sessionToRow, SUMMARY_COLUMNS } from "./_rows.ts";
+
+/** Rows per statement at most; fewer are sent as power-of-two groups (see {@linkcode insertRows}). */
+const ROWS_PER_STATEMENT = 256;
 
 /** Bound parameters one statement may carry, per engine. */
 const MAX_PARAMS: Record<SqlDialectName, number> = { sqlite: 32766, postgres: 65535 };
@@ -22,6 +30,55 @@ export function* chunks<T extends object>(
   if (rows.length === 0) return;
   const per = Math.max(1, Math.floor(MAX_PARAMS[dialect] / Object.keys(rows[0]).length));
   for (let i = 0; i < rows.length; i += per) yield rows.slice(i, i + per);
+}
+
+/** SQL text of insert statements, by engine, statement name, columns and row count. */
+const compiled = new Map<string, string>();
+
+/**
+ * Inserts rows that all have the same columns through statements compiled
+ * once per row count: groups of {@linkcode ROWS_PER_STATEMENT}, then the
+ * rest in power-of-two groups (256 + 128 + 64 + … rows), so a connection
+ * prepares a few texts once and never builds a query per batch. `build`
+ * makes the statement for `rows`; its text is compiled once and its
+ * parameters are the rows' values in column order.
+ */
+async function insertRows<R extends object, O>(
+  trx: Kysely<HistoryDatabase>,
+  dialect: SqlDialectName,
+  name: string,
+  rows: readonly R[],
+  build: (rows: R[]) => Compilable<O>,
+): Promise<O[]> {
+  if (rows.length === 0) return [];
+  const columns = Object.keys(rows[0]) as (keyof R)[];
+  const per = Math.min(ROWS_PER_STATEMENT, Math.floor(MAX_PARAMS[dialect] / columns.length));
+  const out: O[] = [];
+  for (let i = 0; i < rows.length;) {
+    let n = per;
+    while (n > rows.length - i) n >>= 1;
+    const group = rows.slice(i, i + n);
+    i += n;
+    const key = `${dialect}|${name}|${columns.join()}|${n}`;
+    let text = compiled.get(key);
+    if (text === undefined) {
+      const query = build(group).compile();
+      if (query.parameters.length !== n * columns.length) {
+        throw new Error(`Statement '${name}' does not bind one parameter per column and row`);
+      }
+      compiled.set(key, text = query.sql);
+    }
+    const parameters: unknown[] = [];
+    for (const row of group) {
+      if (Object.keys(row).length !== columns.length) {
+        throw new Error(`Rows of '${name}' differ in their columns`);
+      }
+      for (const c of columns) parameters.push(row[c]);
+    }
+    const result = await trx.executeQuery<O>(CompiledQuery.raw(text, parameters));
+    for (const r of result.rows) out.push(r);
+  }
+  return out;
 }
 
 /** Options of {@linkcode writeBatch}. */
@@ -64,20 +121,23 @@ async function upsertSessions(
 ): Promise<void> {
   const records = newestSessions(sessions);
   const rows: Insertable<SessionsTable>[] = records.map(sessionToRow);
-  const applied = new Set<string>();
-  for (const chunk of chunks(rows, dialect)) {
-    const out = await trx.insertInto("sessions").values(chunk)
-      .onConflict((oc) =>
-        oc.column("id")
-          .doUpdateSet(Object.fromEntries(
-            UPDATED_COLUMNS.map((c) => [c, sql.ref(`excluded.${c}`)]),
-          ))
-          .whereRef("sessions.version", "<=", "excluded.version")
-      )
-      .returning("id")
-      .execute();
-    for (const r of out) applied.add(r.id);
-  }
+  const upserted = await insertRows(
+    trx,
+    dialect,
+    "sessions",
+    rows,
+    (some) =>
+      trx.insertInto("sessions").values(some)
+        .onConflict((oc) =>
+          oc.column("id")
+            .doUpdateSet(Object.fromEntries(
+              UPDATED_COLUMNS.map((c) => [c, sql.ref(`excluded.${c}`)]),
+            ))
+            .whereRef("sessions.version", "<=", "excluded.version")
+        )
+        .returning("id"),
+  );
+  const applied = new Set(upserted.map((r) => r.id));
   // Tags never change after creation and agents rarely do: rewrite the filter rows of a
   // session only when the upsert changed them.
   const applied2 = records.filter((s) => applied.has(s.id));
@@ -136,19 +196,18 @@ async function insertEvents(
   const distinct = distinctEvents(events);
   const tracked = distinct.filter((e) => MATERIALIZED.has(e.type));
   const plain = distinct.filter((e) => !MATERIALIZED.has(e.type));
-  for (const chunk of chunks(plain.map(eventToRow), dialect)) {
-    await trx.insertInto("events").values(chunk)
-      .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing())
-      .execute();
-  }
-  const inserted = new Set<string>();
-  for (const chunk of chunks(tracked.map(eventToRow), dialect)) {
-    const out = await trx.insertInto("events").values(chunk)
-      .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing())
-      .returning(["session_id", "seq"])
-      .execute();
-    for (const r of out) inserted.add(`${Number(r.seq)}:${r.session_id}`);
-  }
+  const insert = (rows: Insertable<EventsTable>[]) =>
+    trx.insertInto("events").values(rows)
+      .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing());
+  await insertRows(trx, dialect, "events", plain.map(eventToRow), insert);
+  const out = await insertRows(
+    trx,
+    dialect,
+    "events returning",
+    tracked.map(eventToRow),
+    (rows) => insert(rows).returning(["session_id", "seq"]),
+  );
+  const inserted = new Set(out.map((r) => `${Number(r.seq)}:${r.session_id}`));
   return tracked.filter((e) => inserted.has(`${e.seq}:${e.sessionId}`));
 }
 
@@ -186,18 +245,33 @@ export async function writeBatch(
   await upsertSessions(trx, batch.sessions, dialect);
   const fresh = await insertEvents(trx, batch.events, dialect);
   const { messages, results, checkpoints } = materialize(fresh);
-  for (const chunk of chunks(messages, dialect)) {
-    await trx.insertInto("messages").values(chunk)
-      .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing()).execute();
-  }
-  for (const chunk of chunks(results, dialect)) {
-    await trx.insertInto("results").values(chunk)
-      .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing()).execute();
-  }
-  for (const chunk of chunks(checkpoints, dialect)) {
-    await trx.insertInto("checkpoints").values(chunk)
-      .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing()).execute();
-  }
+  await insertRows(
+    trx,
+    dialect,
+    "messages",
+    messages,
+    (rows) =>
+      trx.insertInto("messages").values(rows)
+        .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing()),
+  );
+  await insertRows(
+    trx,
+    dialect,
+    "results",
+    results,
+    (rows) =>
+      trx.insertInto("results").values(rows)
+        .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing()),
+  );
+  await insertRows(
+    trx,
+    dialect,
+    "checkpoints",
+    checkpoints,
+    (rows) =>
+      trx.insertInto("checkpoints").values(rows)
+        .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing()),
+  );
   for (const sessionId of new Set(checkpoints.map((c) => c.session_id))) {
     await pruneCheckpoints(trx, sessionId, options.keepCheckpoints);
   }

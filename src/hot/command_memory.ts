@@ -26,27 +26,30 @@ export interface CommandRecord {
   result?: unknown;
   /** Seq of the event whose `data.result` is the result, when it was too large to copy. */
   ref?: number;
+  /** The record as stored (see {@linkcode Packed}), as JSON. */
+  packed: string;
 }
 
 /** A record as stored: `[id, version]`, `[id, version, result]` or `[id, version, 0, ref]`. */
 type Packed = [string, number] | [string, number, unknown] | [string, number, 0, number];
 
-function pack(r: CommandRecord): Packed {
-  if (r.ref !== undefined) return [r.id, r.version, 0, r.ref];
-  return r.result === undefined ? [r.id, r.version] : [r.id, r.version, r.result];
-}
-
-function unpack(p: Packed, slot: number): CommandRecord {
-  if (p.length === 4) return { id: p[0], slot, version: p[1], ref: p[3] };
+function unpack(packed: string, slot: number): CommandRecord {
+  const p = JSON.parse(packed) as Packed;
+  if (p.length === 4) return { id: p[0], slot, version: p[1], ref: p[3], packed };
   return p.length === 3
-    ? { id: p[0], slot, version: p[1], result: p[2] }
-    : { id: p[0], slot, version: p[1] };
+    ? { id: p[0], slot, version: p[1], result: p[2], packed }
+    : { id: p[0], slot, version: p[1], packed };
 }
 
-/** One session's remembered command ids. */
+/**
+ * One session's remembered command ids. Each slot is kept as its stored
+ * JSON and unpacked only when its id comes again, so remembering costs a
+ * string per command and a page write is a join.
+ */
 export class CommandMemory {
-  readonly #byId = new Map<string, CommandRecord>();
-  readonly #bySlot = new Map<number, CommandRecord>();
+  readonly #slotOf = new Map<string, number>();
+  readonly #ids: (string | undefined)[] = [];
+  readonly #packed: (string | undefined)[] = [];
 
   /** Loads the pages of session `id`. */
   static async load(hot: HotStore, id: string): Promise<CommandMemory> {
@@ -54,14 +57,15 @@ export class CommandMemory {
     for await (const e of hot.kv.list<Uint8Array>({ prefix: keys.commands(id) })) {
       const base = (e.key[3] as number) * PAGE_SLOTS;
       const page = JSON.parse(utf8Decoder.decode(e.value)) as (Packed | null)[];
-      page.forEach((p, i) => p && memory.#set(unpack(p, base + i)));
+      page.forEach((p, i) => p && memory.#set(p[0], base + i, JSON.stringify(p)));
     }
     return memory;
   }
 
   /** The record of command id `id`, if remembered. */
   get(id: string): CommandRecord | undefined {
-    return this.#byId.get(id);
+    const slot = this.#slotOf.get(id);
+    return slot === undefined ? undefined : unpack(this.#packed[slot]!, slot);
   }
 
   /** A record for a new command: the result inline when small, else a pointer to `eventSeq`. */
@@ -73,10 +77,12 @@ export class CommandMemory {
     eventSeq: number,
   ): CommandRecord {
     const json = JSON.stringify(result);
-    if (json === undefined || utf8Length(json) <= INLINE_RESULT) {
-      return { id, slot, version, result };
+    const head = `[${JSON.stringify(id)},${version}`;
+    if (json === undefined) return { id, slot, version, result, packed: `${head}]` };
+    if (utf8Length(json) <= INLINE_RESULT) {
+      return { id, slot, version, result, packed: `${head},${json}]` };
     }
-    return { id, slot, version, ref: eventSeq };
+    return { id, slot, version, ref: eventSeq, packed: `${head},0,${eventSeq}]` };
   }
 
   /** The KV mutations that remember `records` on top of what is remembered now. */
@@ -85,29 +91,23 @@ export class CommandMemory {
     records: CommandRecord[],
     expireIn: number,
   ): { type: "set"; key: Deno.KvKey; value: Uint8Array; expireIn: number }[] {
-    const touched = new Map<number, Map<number, CommandRecord>>();
+    const touched = new Map<number, (string | undefined)[]>();
     for (const r of records) {
       const page = Math.floor(r.slot / PAGE_SLOTS);
       let slots = touched.get(page);
       if (!slots) {
-        slots = new Map();
-        for (let s = page * PAGE_SLOTS; s < (page + 1) * PAGE_SLOTS; s++) {
-          const old = this.#bySlot.get(s);
-          if (old) slots.set(s, old);
-        }
+        slots = this.#packed.slice(page * PAGE_SLOTS, (page + 1) * PAGE_SLOTS);
         touched.set(page, slots);
       }
-      slots.set(r.slot, r);
+      slots[r.slot % PAGE_SLOTS] = r.packed;
     }
     return [...touched].map(([page, slots]) => {
-      const packed = Array.from({ length: PAGE_SLOTS }, (_, i) => {
-        const r = slots.get(page * PAGE_SLOTS + i);
-        return r ? pack(r) : null;
-      });
+      let json = "[";
+      for (let i = 0; i < PAGE_SLOTS; i++) json += `${i ? "," : ""}${slots[i] ?? "null"}`;
       return {
         type: "set" as const,
         key: keys.command(sessionId, page),
-        value: utf8Encoder.encode(JSON.stringify(packed)),
+        value: utf8Encoder.encode(`${json}]`),
         expireIn,
       };
     });
@@ -115,13 +115,14 @@ export class CommandMemory {
 
   /** Adopts committed records, forgetting the ids whose slots they took. */
   remember(records: CommandRecord[]): void {
-    for (const r of records) this.#set(r);
+    for (const r of records) this.#set(r.id, r.slot, r.packed);
   }
 
-  #set(r: CommandRecord): void {
-    const old = this.#bySlot.get(r.slot);
-    if (old) this.#byId.delete(old.id);
-    this.#bySlot.set(r.slot, r);
-    this.#byId.set(r.id, r);
+  #set(id: string, slot: number, packed: string): void {
+    const old = this.#ids[slot];
+    if (old !== undefined) this.#slotOf.delete(old);
+    this.#ids[slot] = id;
+    this.#packed[slot] = packed;
+    this.#slotOf.set(id, slot);
   }
 }

@@ -2,7 +2,8 @@
  * The hot tier: a session's live state in Deno KV.
  *
  * Layout, per session id:
- * - `["s", id, "h"]` the head: everything but state, plus where the state lives;
+ * - `["s", id, "h"]` the head: everything but state, plus where the state lives,
+ *   as UTF-8 JSON (data directories from before 0.2 hold it as a KV object);
  * - `["s", id, "c", i]` snapshot chunks: the state's JSON as UTF-8, 60,000 bytes a key;
  * - `["s", id, "l", seq]` the log: JSON Patch ops committed since the snapshot;
  * - `["s", id, "k", page]` remembered command ids, 64 a page (see `command_memory.ts`);
@@ -101,15 +102,17 @@ export class HotStore {
   /** Loads a session: head, snapshot and log. Undefined when KV has no head. */
   async load(id: string): Promise<HotSession | undefined> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const head = await this.kv.get<Head>(keys.head(id));
+      const head = await this.kv.get<Uint8Array | Head>(keys.head(id));
       if (head.value === null) return undefined;
       const [chunks, logs] = await Promise.all([
         this.#list(keys.chunks(id)),
         this.#list(keys.logs(id)),
       ]);
-      const again = await this.kv.get<Head>(keys.head(id));
+      const again = await this.kv.get(keys.head(id));
       if (again.versionstamp !== head.versionstamp) continue; // a writer raced us: read again
-      const h = head.value;
+      const h = head.value instanceof Uint8Array
+        ? JSON.parse(decoder.decode(head.value)) as Head
+        : head.value;
       const bytes = concat(chunks.slice(0, h.snap.chunks).map((e) => e.value as Uint8Array));
       let state = JSON.parse(decoder.decode(bytes)) as Record<string, unknown>;
       for (const entry of logs) {
@@ -197,10 +200,9 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Estimated bytes of one stored value, for the atomic size budget. */
-export function storedBytes(value: Stored | Head): number {
-  if (value instanceof Uint8Array) return value.byteLength + 64;
-  return JSON.stringify(value).length * 2 + 64;
+/** Bytes of one stored value with its key and framing, for the atomic size budget. */
+export function storedBytes(value: Uint8Array): number {
+  return value.byteLength + 64;
 }
 
 export { decoder as utf8Decoder, encoder as utf8Encoder };

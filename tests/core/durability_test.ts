@@ -153,3 +153,33 @@ Deno.test("a subscriber on one instance receives, in order, the events committed
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a head stored as a KV object, as data directories from before JSON heads hold it, still loads", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const rt = await createRuntime({ kv, memory: true, tickMs: 0, kinds: [ledger] });
+  try {
+    const s = await rt.create("ledger");
+    await rt.action(s.id, "step", { v: 3, tag: "a" }, { id: "c1" });
+    const stored = await kv.get<Uint8Array>(["s", s.id, "h"]);
+    assert.ok(stored.value instanceof Uint8Array, "heads are written as JSON bytes");
+    const head = JSON.parse(new TextDecoder().decode(stored.value));
+    await kv.set(["s", s.id, "h"], head); // the old form: a structured KV value
+
+    const old = await createRuntime({ kv, memory: true, tickMs: 0, kinds: [ledger] });
+    try {
+      const loaded = await old.get(s.id);
+      assert.equal(loaded.version, 2);
+      assert.deepEqual(loaded.state, { acc: 3, log: ["a"] });
+      assert.equal(
+        (await old.action(s.id, "step", { v: 3, tag: "a" }, { id: "c1" })).duplicate,
+        true,
+      );
+      assert.equal((await old.action(s.id, "step", { v: 1, tag: "b" })).version, 3);
+    } finally {
+      await old.close();
+    }
+  } finally {
+    await rt.close();
+    kv.close();
+  }
+});
