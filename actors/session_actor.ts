@@ -63,10 +63,14 @@ export interface ActorEnv extends UnitOptions {
   committed(events: readonly SessionEvent[]): void;
 }
 
-interface Pending {
-  cmd: Command;
-  resolve(ack: Ack): void;
+/** Where a command's answer goes: the ack once it is durable, or the error. */
+export interface Reply<R = unknown> {
+  resolve(ack: Ack<R>): void;
   reject(error: unknown): void;
+}
+
+interface Pending extends Reply {
+  cmd: Command;
 }
 
 type Item = Pending | { task: () => Promise<void> };
@@ -106,9 +110,12 @@ export class SessionActor {
 
   /** Queues a command; resolves once it is durable. */
   submit<R>(cmd: Command<R>): Promise<Ack<R>> {
-    return new Promise((resolve, reject) => {
-      this.#enqueue({ cmd, resolve: resolve as (a: Ack) => void, reject });
-    });
+    return new Promise((resolve, reject) => this.post(cmd, { resolve, reject }));
+  }
+
+  /** Queues a command and answers through `reply`: {@linkcode submit} without the promise. */
+  post<R>(cmd: Command<R>, reply: Reply<R>): void {
+    this.#enqueue({ cmd, resolve: reply.resolve as (a: Ack) => void, reject: reply.reject });
   }
 
   /** Runs `fn` between batches, alone. */
@@ -351,8 +358,10 @@ export class SessionActor {
     this.#commands?.remember(records);
     const events = turn.events;
     return () => {
-      settleAll();
+      // Broadcast first: a socket then sends a command's events before its ack, so a client
+      // that mirrors the state has applied them when the ack arrives.
       if (this.#listeners) { for (const l of this.#listeners) l(events); }
+      settleAll();
       env.committed(events);
     };
   }

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import type { Operation } from "fast-json-patch";
+import { patchCommand } from "../src/commands.ts";
 import { ValidationError } from "../src/errors.ts";
+import { parse, patchOps } from "../src/inputs.ts";
 import type { Runtime } from "../src/runtime.ts";
 import type { CommandFrame } from "./ws_frames.ts";
 
@@ -34,11 +35,50 @@ export interface CommandAck {
  * await rt.close();
  * ```
  */
-export async function runCommand(
+export function runCommand(
   rt: Runtime,
   session: string,
   agent: string | undefined,
   frame: CommandFrame,
+): Promise<CommandAck> {
+  return new Promise((resolve, reject) =>
+    startCommand(rt, session, agent, frame, { resolve, reject })
+  );
+}
+
+/**
+ * {@linkcode runCommand} that answers through `reply`. Patches, the bulk of
+ * the traffic, go straight to the actor's queue (`rt.post`), so the many a
+ * socket keeps in flight hold no promise chain each.
+ */
+export function startCommand(
+  rt: Runtime,
+  session: string,
+  agent: string | undefined,
+  frame: CommandFrame,
+  reply: { resolve(ack: CommandAck): void; reject(error: unknown): void },
+): void {
+  if (frame.t !== "patch") {
+    commandPromise(rt, session, agent, frame).then(reply.resolve, reply.reject);
+    return;
+  }
+  try {
+    const ops = parse(patchOps, frame.ops, "patch");
+    const cmd = patchCommand(ops, { ifVersion: frame.ifVersion, id: frame.id, agent });
+    rt.post(session, cmd, {
+      resolve: (ack) => reply.resolve({ version: ack.version }),
+      reject: reply.reject,
+    });
+  } catch (error) {
+    reply.reject(error);
+  }
+}
+
+async function commandPromise(
+  rt: Runtime,
+  session: string,
+  agent: string | undefined,
+  frame: Exclude<CommandFrame, { t: "patch" }>,
 ): Promise<CommandAck> {
   const id = frame.id;
   switch (frame.t) {
@@ -47,10 +87,6 @@ export async function runCommand(
       return r.result === undefined
         ? { version: r.version }
         : { version: r.version, result: r.result };
-    }
-    case "patch": {
-      const ops = frame.ops as Operation[]; // checked by the runtime's patchOps schema
-      return await rt.patch(session, ops, { ifVersion: frame.ifVersion, id, agent });
     }
     case "agent": {
       if (agent === undefined) {

@@ -12,7 +12,7 @@
  */
 import { DenizenError } from "../src/errors.ts";
 import type { SessionEvent } from "../src/session.ts";
-import { runCommand } from "./ws_commands.ts";
+import { startCommand } from "./ws_commands.ts";
 import { parseFrame, type ServerFrame } from "./ws_frames.ts";
 import type { HubMember, WsHub } from "./ws_hub.ts";
 import { RateLimit } from "./ws_rate_limit.ts";
@@ -213,10 +213,16 @@ export class WsConnection implements HubMember {
       return this.post(rateLimited("Too many commands awaiting their ack", f.id));
     }
     this.#inFlight++;
-    runCommand(this.#hub.rt, this.session, this.agent, f).then(
-      (ack) => this.post({ t: "ack", id: f.id, ...ack }),
-      (error) => this.post(errorFrame(error, f.id)),
-    ).finally(() => this.#inFlight--);
+    startCommand(this.#hub.rt, this.session, this.agent, f, {
+      resolve: (ack) => {
+        this.#inFlight--;
+        this.post({ t: "ack", id: f.id, ...ack });
+      },
+      reject: (error) => {
+        this.#inFlight--;
+        this.post(errorFrame(error, f.id));
+      },
+    });
   }
 
   #onEvents(events: readonly SessionEvent[]): void {

@@ -9,7 +9,7 @@
 import type { Hono } from "hono";
 import { GroupCommitter } from "../actors/group_commit.ts";
 import { ActorRegistry } from "../actors/registry.ts";
-import type { Ack, Command, Listener } from "../actors/session_actor.ts";
+import type { Ack, Command, Listener, Reply } from "../actors/session_actor.ts";
 import { type Clock, iso, systemClock } from "./clock.ts";
 import {
   actionCommand,
@@ -257,8 +257,7 @@ export class Runtime {
     ops: PatchOperation[],
     opts: { ifVersion?: number; id?: string; agent?: string } = {},
   ): Promise<{ version: number }> {
-    const valid = parse(patchOps, ops, "patch");
-    const ack = await this.#submit(id, patchCommand(valid, opts));
+    const ack = await this.#submit(id, patchCommand(parse(patchOps, ops, "patch"), opts));
     return { version: ack.version };
   }
 
@@ -553,15 +552,37 @@ export class Runtime {
     try {
       return await actor.submit(cmd);
     } catch (error) {
-      if (!(error instanceof SessionNotFoundError)) throw error;
-      this.#registry.drop(id);
-      const rec = await this.history.getSession(id);
-      if (rec) {
-        if (t) transition(id, rec.status, t); // throws the lifecycle table's 409
-        throw new TransitionError(`Session '${id}' is ${rec.status}`, { id, status: rec.status });
-      }
+      if (error instanceof SessionNotFoundError) await this.#notLive(id, error, t);
       throw error;
     }
+  }
+
+  /**
+   * Queues `cmd` on session `id` and answers through `reply` once it is
+   * durable. The WebSocket route's way in: a socket keeps many commands in
+   * flight, and this path holds no promise per layer for each of them.
+   * Throws a {@linkcode ValidationError} for a malformed id.
+   */
+  post<R>(id: string, cmd: Command<R>, reply: Reply<R>): void {
+    assertId(id);
+    this.#registry.get(id).post(cmd, {
+      resolve: reply.resolve,
+      reject: (error) => {
+        if (!(error instanceof SessionNotFoundError)) return reply.reject(error);
+        this.#notLive(id, error).catch(reply.reject);
+      },
+    });
+  }
+
+  /** A session has no hot state: throws its SQL status as a 409 (or the lifecycle table's), else `error`. */
+  async #notLive(id: string, error: SessionNotFoundError, t?: Transition): Promise<never> {
+    this.#registry.drop(id);
+    const rec = await this.history.getSession(id);
+    if (rec) {
+      if (t) transition(id, rec.status, t); // throws the lifecycle table's 409
+      throw new TransitionError(`Session '${id}' is ${rec.status}`, { id, status: rec.status });
+    }
+    throw error;
   }
 
   /** 404 unless the session exists; then drains what was committed so far, so SQL holds all of its history. */
