@@ -44,7 +44,7 @@ export interface BatchSummary {
   sessions: { id: string; status: Status; version: number }[];
 }
 
-/** Parses the encoded part of `batch` into events and (newest per id) index rows. */
+/** `batch` with its encoded part parsed into events and index rows. */
 export function decodeBatch(
   batch: HistoryBatch,
 ): { events: SessionEvent[]; sessions: SessionRecord[] } {

@@ -41,14 +41,23 @@ function unpack(packed: string, slot: number): CommandRecord {
     : { id: p[0], slot, version: p[1], packed };
 }
 
+/** A 32-bit FNV-1a hash of `id`, never 0 (0 marks an empty slot). */
+function hashId(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h | 0 || 1;
+}
+
 /**
- * One session's remembered command ids. Each slot is kept as its stored
- * JSON and unpacked only when its id comes again, so remembering costs a
- * string per command and a page write is a join.
+ * One session's remembered command ids. A live actor may keep up to 1,000,
+ * so they are held with as few heap objects as possible: each slot is its
+ * stored JSON (one flat string, unpacked only when its id comes again) and
+ * the ids are found through a typed array of their hashes, with no string
+ * or map entry of their own. Fewer objects is less for the GC to trace on
+ * a server with thousands of actors.
  */
 export class CommandMemory {
-  readonly #slotOf = new Map<string, number>();
-  readonly #ids: (string | undefined)[] = [];
+  #hashes = new Int32Array(PAGE_SLOTS);
   readonly #packed: (string | undefined)[] = [];
 
   /** Loads the pages of session `id`. */
@@ -64,8 +73,14 @@ export class CommandMemory {
 
   /** The record of command id `id`, if remembered. */
   get(id: string): CommandRecord | undefined {
-    const slot = this.#slotOf.get(id);
-    return slot === undefined ? undefined : unpack(this.#packed[slot]!, slot);
+    const h = hashId(id);
+    const hashes = this.#hashes;
+    for (let slot = 0; slot < hashes.length; slot++) {
+      if (hashes[slot] !== h) continue;
+      const record = unpack(this.#packed[slot]!, slot);
+      if (record.id === id) return record;
+    }
+    return undefined;
   }
 
   /** A record for a new command: the result inline when small, else a pointer to `eventSeq`. */
@@ -76,13 +91,16 @@ export class CommandMemory {
     result: unknown,
     eventSeq: number,
   ): CommandRecord {
+    // Each `packed` is one JSON.stringify, a flat string: concatenation would keep a rope of
+    // several heap objects per remembered id, for as long as the id is remembered.
     const json = JSON.stringify(result);
-    const head = `[${JSON.stringify(id)},${version}`;
-    if (json === undefined) return { id, slot, version, result, packed: `${head}]` };
-    if (utf8Length(json) <= INLINE_RESULT) {
-      return { id, slot, version, result, packed: `${head},${json}]` };
+    if (json === undefined) {
+      return { id, slot, version, result, packed: JSON.stringify([id, version]) };
     }
-    return { id, slot, version, ref: eventSeq, packed: `${head},0,${eventSeq}]` };
+    if (utf8Length(json) <= INLINE_RESULT) {
+      return { id, slot, version, result, packed: JSON.stringify([id, version, result]) };
+    }
+    return { id, slot, version, ref: eventSeq, packed: JSON.stringify([id, version, 0, eventSeq]) };
   }
 
   /** The KV mutations that remember `records` on top of what is remembered now. */
@@ -119,10 +137,14 @@ export class CommandMemory {
   }
 
   #set(id: string, slot: number, packed: string): void {
-    const old = this.#ids[slot];
-    if (old !== undefined) this.#slotOf.delete(old);
-    this.#ids[slot] = id;
+    if (slot >= this.#hashes.length) {
+      const grown = new Int32Array(
+        Math.min(COMMAND_MEMORY, Math.max(slot + 1, this.#hashes.length * 2)),
+      );
+      grown.set(this.#hashes);
+      this.#hashes = grown;
+    }
+    this.#hashes[slot] = hashId(id);
     this.#packed[slot] = packed;
-    this.#slotOf.set(id, slot);
   }
 }
