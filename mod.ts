@@ -61,6 +61,8 @@ export type { Clock } from "./src/clock.ts";
 export * from "./src/errors.ts";
 export type { AgentState, Origin, Session, SessionEvent, Status, Ttl } from "./src/session.ts";
 export type {
+  BatchEntry,
+  BatchSummary,
   Checkpoint,
   HistoryBatch,
   HistoryStore,
@@ -85,6 +87,6 @@ export type { Histogram, Metrics } from "./src/metrics.ts";
 export type { CommitObserver } from "./actors/group_commit.ts";
 export type { StoreOptions, Stores } from "./src/open_stores.ts";
 export type { BlobStore } from "./src/blobs/blob_store.ts";
-export type { Listener } from "./actors/session_actor.ts";
+export type { Listener, Reply } from "./actors/session_actor.ts";
 export type { AppOptions } from "./routes/app.ts";
 export type { WsOptions } from "./routes/ws_hub.ts";

@@ -63,13 +63,15 @@ export interface ActorEnv extends UnitOptions {
   committed(events: readonly SessionEvent[]): void;
 }
 
-/** Where a command's answer goes: the ack once it is durable, or the error. */
-export interface Reply<R = unknown> {
-  resolve(ack: Ack<R>): void;
+/** Where an answer goes: the value once it is ready, or the error. */
+export interface Reply<T> {
+  /** Called with the answer. */
+  resolve(value: T): void;
+  /** Called with the error instead. */
   reject(error: unknown): void;
 }
 
-interface Pending extends Reply {
+interface Pending extends Reply<Ack> {
   cmd: Command;
 }
 
@@ -114,7 +116,7 @@ export class SessionActor {
   }
 
   /** Queues a command and answers through `reply`: {@linkcode submit} without the promise. */
-  post<R>(cmd: Command<R>, reply: Reply<R>): void {
+  post<R>(cmd: Command<R>, reply: Reply<Ack<R>>): void {
     this.#enqueue({ cmd, resolve: reply.resolve as (a: Ack) => void, reject: reply.reject });
   }
 

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { patchCommand } from "../src/commands.ts";
 import { ValidationError } from "../src/errors.ts";
-import { parse, patchOps } from "../src/inputs.ts";
+import type { PatchOperation } from "../src/inputs.ts";
+import type { Reply } from "../actors/session_actor.ts";
 import type { Runtime } from "../src/runtime.ts";
 import type { CommandFrame } from "./ws_frames.ts";
 
@@ -48,7 +48,7 @@ export function runCommand(
 
 /**
  * {@linkcode runCommand} that answers through `reply`. Patches, the bulk of
- * the traffic, go straight to the actor's queue (`rt.post`), so the many a
+ * the traffic, go straight to the actor's queue (`rt.postPatch`), so the many a
  * socket keeps in flight hold no promise chain each.
  */
 export function startCommand(
@@ -56,22 +56,14 @@ export function startCommand(
   session: string,
   agent: string | undefined,
   frame: CommandFrame,
-  reply: { resolve(ack: CommandAck): void; reject(error: unknown): void },
+  reply: Reply<CommandAck>,
 ): void {
   if (frame.t !== "patch") {
     commandPromise(rt, session, agent, frame).then(reply.resolve, reply.reject);
     return;
   }
-  try {
-    const ops = parse(patchOps, frame.ops, "patch");
-    const cmd = patchCommand(ops, { ifVersion: frame.ifVersion, id: frame.id, agent });
-    rt.post(session, cmd, {
-      resolve: (ack) => reply.resolve({ version: ack.version }),
-      reject: reply.reject,
-    });
-  } catch (error) {
-    reply.reject(error);
-  }
+  const ops = frame.ops as PatchOperation[]; // checked by the runtime's patchOps schema
+  rt.postPatch(session, ops, { ifVersion: frame.ifVersion, id: frame.id, agent }, reply);
 }
 
 async function commandPromise(

@@ -261,6 +261,33 @@ export class Runtime {
     return { version: ack.version };
   }
 
+  /**
+   * {@linkcode patch}, answered through `reply` instead of a promise: for a
+   * caller that keeps many patches in flight (the WebSocket route), each
+   * holds no promise chain while it waits. Never throws; a bad id or bad
+   * ops go to `reply.reject` before anything is queued.
+   */
+  postPatch(
+    id: string,
+    ops: PatchOperation[],
+    opts: { ifVersion?: number; id?: string; agent?: string },
+    reply: Reply<{ version: number }>,
+  ): void {
+    try {
+      assertId(id);
+      const cmd = patchCommand(parse(patchOps, ops, "patch"), opts);
+      this.#registry.get(id).post(cmd, {
+        resolve: (ack) => reply.resolve({ version: ack.version }),
+        reject: (error) => {
+          if (!(error instanceof SessionNotFoundError)) return reply.reject(error);
+          this.#notLive(id, error).catch(reply.reject);
+        },
+      });
+    } catch (error) {
+      reply.reject(error);
+    }
+  }
+
   /** Runs a kind's action. */
   async action(
     id: string,
@@ -555,23 +582,6 @@ export class Runtime {
       if (error instanceof SessionNotFoundError) await this.#notLive(id, error, t);
       throw error;
     }
-  }
-
-  /**
-   * Queues `cmd` on session `id` and answers through `reply` once it is
-   * durable. The WebSocket route's way in: a socket keeps many commands in
-   * flight, and this path holds no promise per layer for each of them.
-   * Throws a {@linkcode ValidationError} for a malformed id.
-   */
-  post<R>(id: string, cmd: Command<R>, reply: Reply<R>): void {
-    assertId(id);
-    this.#registry.get(id).post(cmd, {
-      resolve: reply.resolve,
-      reject: (error) => {
-        if (!(error instanceof SessionNotFoundError)) return reply.reject(error);
-        this.#notLive(id, error).catch(reply.reject);
-      },
-    });
   }
 
   /** A session has no hot state: throws its SQL status as a 409 (or the lifecycle table's), else `error`. */

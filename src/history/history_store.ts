@@ -34,13 +34,17 @@ export interface HistoryBatch {
 
 /** One session's share of an encoded batch: events and, optionally, its index row. */
 export interface BatchEntry {
+  /** The session's events. */
   events: SessionEvent[];
+  /** Its index row as of the last of them, on a unit's last entry. */
   session?: SessionRecord;
 }
 
 /** What a written batch held: its event count and the newest status of each session in it. */
 export interface BatchSummary {
+  /** Events in the batch, written now or already there. */
   events: number;
+  /** Each session of the batch once, at its highest version. */
   sessions: { id: string; status: Status; version: number }[];
 }
 

@@ -122,3 +122,18 @@ Deno.test("metrics count connections and frames", async () => {
   await srv.close();
   assert.equal(srv.rt.metrics.wsConnections, 0);
 });
+
+Deno.test("a patch on a socket whose session was completed meanwhile is refused as the REST API refuses it", async () => {
+  const srv = await serve();
+  const s = await srv.rt.create("default", { state: { a: 1 } });
+  const p = await Peer.open(srv.url(s.id));
+  await srv.rt.complete(s.id);
+  await srv.rt.flush(); // the drainer retires the hot state: the session is now served from SQL
+  p.send({ t: "patch", id: "late", ops: [{ op: "add", path: "/b", value: 2 }] });
+  const e = await p.next((f) => f.t === "error");
+  assert.deepEqual([e.id, e.code], ["late", "invalid_transition"]);
+  assert.match(e.message, /completed/);
+  await assert.rejects(srv.rt.patch(s.id, [{ op: "add", path: "/b", value: 2 }]), /completed/);
+  await p.close();
+  await srv.close();
+});
