@@ -120,12 +120,11 @@ export class CommandMemory {
       slots[r.slot % PAGE_SLOTS] = r.packed;
     }
     return [...touched].map(([page, slots]) => {
-      let json = "[";
-      for (let i = 0; i < PAGE_SLOTS; i++) json += `${i ? "," : ""}${slots[i] ?? "null"}`;
+      const json = Array.from({ length: PAGE_SLOTS }, (_, i) => slots[i] ?? "null").join(",");
       return {
         type: "set" as const,
         key: keys.command(sessionId, page),
-        value: utf8Encoder.encode(`${json}]`),
+        value: utf8Encoder.encode(`[${json}]`),
         expireIn,
       };
     });
