@@ -2,6 +2,9 @@
  * The registry: at most one live actor per session id in this process.
  * Actors are activated on first use and passivated when idle for
  * `idleMs`; past `maxActors`, the least recently used idle actor is evicted.
+ * An actor idle for `trimMs` first lets go of its remembered command ids,
+ * which KV still holds: thousands of quiet actors otherwise keep a heap the
+ * GC must trace on every major collection.
  *
  * @module
  */
@@ -13,6 +16,8 @@ export interface RegistryOptions {
   idleMs?: number;
   /** Most live actors. Default 10,000. */
   maxActors?: number;
+  /** Idle time after which an actor drops its cached command ids (reloaded from KV when needed). Default 30 s. */
+  trimMs?: number;
 }
 
 /** Activation, passivation and the LRU cap. */
@@ -20,6 +25,7 @@ export class ActorRegistry {
   readonly #env: ActorEnv;
   readonly #idleMs: number;
   readonly #max: number;
+  readonly #trimMs: number;
   /** Insertion order is recency order: a touched actor is moved to the end. */
   readonly #actors = new Map<string, SessionActor>();
 
@@ -27,6 +33,7 @@ export class ActorRegistry {
     this.#env = env;
     this.#idleMs = opts.idleMs ?? 5 * 60_000;
     this.#max = opts.maxActors ?? 10_000;
+    this.#trimMs = opts.trimMs ?? 30_000;
   }
 
   /** Live actors now. */
@@ -58,16 +65,25 @@ export class ActorRegistry {
     this.#actors.delete(id);
   }
 
-  /** Passivates actors idle for longer than the idle timeout. Returns how many. */
+  /** Passivates actors idle for longer than the idle timeout, and trims those idle for `trimMs`. Returns how many were passivated. */
   passivateIdle(): number {
-    const cutoff = this.#env.clock.now() - this.#idleMs;
+    const now = this.#env.clock.now();
     let n = 0;
     for (const [id, actor] of this.#actors) {
-      if (actor.idle && actor.lastUsed <= cutoff) {
+      if (actor.idle && actor.lastUsed <= now - this.#idleMs) {
         this.#actors.delete(id);
         n++;
+      } else if (actor.lastUsed <= now - this.#trimMs) {
+        actor.trim();
       }
     }
+    return n;
+  }
+
+  /** How many live actors hold their command ids in memory. */
+  holdingCommandIds(): number {
+    let n = 0;
+    for (const actor of this.#actors.values()) if (actor.holdsCommandIds) n++;
     return n;
   }
 

@@ -153,6 +153,16 @@ export class SessionActor {
     return this.#hot ? sessionOf(this.#hot.head, this.#hot.state) : undefined;
   }
 
+  /** Whether the remembered command ids are cached in memory. */
+  get holdsCommandIds(): boolean {
+    return this.#commands !== undefined;
+  }
+
+  /** Drops the cached command ids unless a batch is running; the next command with an id reloads them from KV. */
+  trim(): void {
+    if (!this.#running && this.#queue.length === 0) this.#commands = undefined;
+  }
+
   /** Status and expiry of the committed head, without touching KV; undefined when not loaded. */
   get committed(): { status: Session["status"]; expiresAt: string } | undefined {
     return this.#hot?.head;

@@ -29,7 +29,8 @@ export async function liveFigures(run: Run): Promise<void> {
     "Baseline (a) runs with groupCommit: false and batchMax: 1 (one KV commit per update); " +
       "groupCommit: false alone still batches one session's queued commands into one commit.",
     "Servers run the app as shipped (rt.app with its default WebSocket settings: flood " +
-      "guard and commands in flight per connection are not raised for the benchmark).",
+      "guard and commands in flight per connection are not raised for the benchmark) and the " +
+      "runtime's default background tick every 30 s (sweeper, passivation, trimming).",
     `Figure 2: ${cfg.many} sockets, one per session, ${cfg.manyWindow} patches in flight each; ` +
       "the clients are groups of 20 sockets inside one generator process.",
   );

@@ -6,6 +6,9 @@
  *
  *   deno run -A bench/server.ts --dir DIR [--group-commit on|off] [--port 0] [--max-actors N]
  *
+ * The runtime keeps its shipped defaults, background tick included (the
+ * sweeper, passivation and the trimming of idle actors every 30 s).
+ *
  * `--group-commit off` is the baseline of one KV commit per update:
  * `groupCommit: false` (no packing across sessions) and `batchMax: 1` (no
  * batching of one session's queued commands either).
@@ -23,7 +26,6 @@ const rt = await createRuntime({
   dataDir: dir,
   groupCommit: grouped,
   ...(grouped ? {} : { batchMax: 1 }),
-  tickMs: 0,
   maxActors: num(f, "max-actors", 10_000),
 });
 

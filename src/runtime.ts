@@ -178,6 +178,7 @@ export class Runtime {
     }, { idleMs: opts.idleMs, maxActors: opts.maxActors });
     this.metrics.gauges = () => ({
       actors: this.#registry.size,
+      actorsHoldingCommandIds: this.#registry.holdingCommandIds(),
       outboxPending: this.#drainer.pending,
       outboxLagMs: this.#drainer.lagMs(),
     });

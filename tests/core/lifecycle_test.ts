@@ -128,6 +128,31 @@ Deno.test("idle actors are passivated and reactivated from KV with the same stat
   }
 });
 
+Deno.test("an actor idle for 30 s lets go of its command ids, and a resent id is still a duplicate", async () => {
+  const clock = new ManualClock();
+  const rt = await memoryRuntime({ clock });
+  const holding = () => rt.metrics.gauges().actorsHoldingCommandIds;
+  try {
+    const quiet = await rt.create("ledger");
+    const busy = await rt.create("ledger");
+    await rt.action(quiet.id, "step", { v: 3, tag: "x" }, { id: "once" });
+    await rt.action(busy.id, "step", { v: 1, tag: "y" }, { id: "b1" });
+    assert.equal(holding(), 2);
+    clock.advance(20_000);
+    await rt.action(busy.id, "step", { v: 1, tag: "z" }, { id: "b2" });
+    clock.advance(15_000); // quiet: 35 s idle; busy: 15 s
+    await rt.tick();
+    assert.equal(holding(), 1);
+    assert.equal(rt.liveActors, 2, "trimmed, not passivated");
+    const again = await rt.action(quiet.id, "step", { v: 3, tag: "x" }, { id: "once" });
+    assert.deepEqual([again.duplicate, again.version, again.result], [true, 2, { acc: 3 }]);
+    assert.equal(holding(), 2);
+    assert.deepEqual((await rt.get(quiet.id)).state.log, ["x"]);
+  } finally {
+    await rt.close();
+  }
+});
+
 Deno.test("the live-actor cap evicts the least recently used idle actor", async () => {
   const rt = await memoryRuntime({ maxActors: 3 });
   try {
