@@ -18,38 +18,22 @@ export interface CommandAck {
 }
 
 /**
- * Submits `frame` to session `session` on behalf of `agent`; resolves once it is durable.
+ * Submits `frame` to session `session` on behalf of `agent` and answers
+ * through `reply` once it is durable. Patches, the bulk of the traffic, go
+ * straight to the actor's queue (`rt.postPatch`), so the many a socket
+ * keeps in flight hold no promise chain each.
  *
  * @example
  * ```ts
  * import { createRuntime } from "../mod.ts";
- * import { runCommand } from "./ws_commands.ts";
+ * import { startCommand } from "./ws_commands.ts";
  * const rt = await createRuntime({ memory: true, tickMs: 0 });
  * const s = await rt.create("default", { state: {} });
- * const ack = await runCommand(rt, s.id, "bot", {
- *   t: "patch",
- *   id: "c1",
- *   ops: [{ op: "add", path: "/n", value: 1 }],
+ * startCommand(rt, s.id, "bot", { t: "patch", id: "c1", ops: [{ op: "add", path: "/n", value: 1 }] }, {
+ *   resolve: (ack) => console.log(ack.version), // 2
+ *   reject: (error) => console.error(error),
  * });
- * console.log(ack.version); // 2
- * await rt.close();
  * ```
- */
-export function runCommand(
-  rt: Runtime,
-  session: string,
-  agent: string | undefined,
-  frame: CommandFrame,
-): Promise<CommandAck> {
-  return new Promise((resolve, reject) =>
-    startCommand(rt, session, agent, frame, { resolve, reject })
-  );
-}
-
-/**
- * {@linkcode runCommand} that answers through `reply`. Patches, the bulk of
- * the traffic, go straight to the actor's queue (`rt.postPatch`), so the many a
- * socket keeps in flight hold no promise chain each.
  */
 export function startCommand(
   rt: Runtime,

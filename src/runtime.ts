@@ -275,14 +275,10 @@ export class Runtime {
     reply: Reply<{ version: number }>,
   ): void {
     try {
-      assertId(id);
       const cmd = patchCommand(parse(patchOps, ops, "patch"), opts);
-      this.#registry.get(id).post(cmd, {
+      this.#post(id, cmd, {
         resolve: (ack) => reply.resolve({ version: ack.version }),
-        reject: (error) => {
-          if (!(error instanceof SessionNotFoundError)) return reply.reject(error);
-          this.#notLive(id, error).catch(reply.reject);
-        },
+        reject: reply.reject,
       });
     } catch (error) {
       reply.reject(error);
@@ -574,15 +570,24 @@ export class Runtime {
   }
 
   /** Sends `cmd` to the session's actor. A cold session answers 409 with its status (`t` names the transition asked for). */
-  async #submit<R>(id: string, cmd: Command<R>, t?: Transition): Promise<Ack<R>> {
+  #submit<R>(id: string, cmd: Command<R>, t?: Transition): Promise<Ack<R>> {
+    return new Promise((resolve, reject) => this.#post(id, cmd, { resolve, reject }, t));
+  }
+
+  /**
+   * Queues `cmd` on session `id`'s actor. A session without hot state is
+   * refused with its SQL status (see {@linkcode #notLive}). Throws for a
+   * malformed id, before anything is queued.
+   */
+  #post<R>(id: string, cmd: Command<R>, reply: Reply<Ack<R>>, t?: Transition): void {
     assertId(id);
-    const actor = this.#registry.get(id);
-    try {
-      return await actor.submit(cmd);
-    } catch (error) {
-      if (error instanceof SessionNotFoundError) await this.#notLive(id, error, t);
-      throw error;
-    }
+    this.#registry.get(id).post(cmd, {
+      resolve: reply.resolve,
+      reject: (error) => {
+        if (!(error instanceof SessionNotFoundError)) return reply.reject(error);
+        this.#notLive(id, error, t).catch(reply.reject);
+      },
+    });
   }
 
   /** A session has no hot state: throws its SQL status as a 409 (or the lifecycle table's), else `error`. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { type Compilable, CompiledQuery, type Insertable, type Kysely, sql } from "kysely";
-import type { HistoryBatch, SessionRecord } from "./history_store.ts";
+import { type HistoryBatch, newestSessions, type SessionRecord } from "./history_store.ts";
 import type { SessionEvent } from "../session.ts";
 import type {
   EventsTable,
@@ -86,16 +86,6 @@ export interface WriteBatchOptions {
   dialect: SqlDialectName;
   /** Checkpoints kept per session, besides the newest final one. */
   keepCheckpoints: number;
-}
-
-/** The newest record per id: the highest version wins, the later one on a tie. */
-function newestSessions(sessions: readonly SessionRecord[]): SessionRecord[] {
-  const byId = new Map<string, SessionRecord>();
-  for (const s of sessions) {
-    const seen = byId.get(s.id);
-    if (!seen || seen.version <= s.version) byId.set(s.id, s);
-  }
-  return [...byId.values()];
 }
 
 function distinctEvents(events: readonly SessionEvent[]): SessionEvent[] {
@@ -180,6 +170,19 @@ async function upsertSessions(
   }
 }
 
+/** Tables keyed by (session id, seq), whose rows come from events. */
+type SeqTable = "events" | "messages" | "results" | "checkpoints";
+
+/** Inserts `rows` into `table`, leaving rows already there (same session id and seq) as they are. */
+function insertNew<T extends SeqTable>(
+  trx: Kysely<HistoryDatabase>,
+  table: T,
+  rows: Insertable<HistoryDatabase[T]>[],
+) {
+  return trx.insertInto(table).values(rows)
+    .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing());
+}
+
 /** Event types that `materialize` turns into rows of their own. */
 const MATERIALIZED = new Set(["message", "result", "checkpoint"]);
 
@@ -196,9 +199,7 @@ async function insertEvents(
   const distinct = distinctEvents(events);
   const tracked = distinct.filter((e) => MATERIALIZED.has(e.type));
   const plain = distinct.filter((e) => !MATERIALIZED.has(e.type));
-  const insert = (rows: Insertable<EventsTable>[]) =>
-    trx.insertInto("events").values(rows)
-      .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing());
+  const insert = (rows: Insertable<EventsTable>[]) => insertNew(trx, "events", rows);
   await insertRows(trx, dialect, "events", plain.map(eventToRow), insert);
   const out = await insertRows(
     trx,
@@ -245,32 +246,14 @@ export async function writeBatch(
   await upsertSessions(trx, batch.sessions, dialect);
   const fresh = await insertEvents(trx, batch.events, dialect);
   const { messages, results, checkpoints } = materialize(fresh);
-  await insertRows(
-    trx,
-    dialect,
-    "messages",
-    messages,
-    (rows) =>
-      trx.insertInto("messages").values(rows)
-        .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing()),
-  );
-  await insertRows(
-    trx,
-    dialect,
-    "results",
-    results,
-    (rows) =>
-      trx.insertInto("results").values(rows)
-        .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing()),
-  );
+  await insertRows(trx, dialect, "messages", messages, (r) => insertNew(trx, "messages", r));
+  await insertRows(trx, dialect, "results", results, (r) => insertNew(trx, "results", r));
   await insertRows(
     trx,
     dialect,
     "checkpoints",
     checkpoints,
-    (rows) =>
-      trx.insertInto("checkpoints").values(rows)
-        .onConflict((oc) => oc.columns(["session_id", "seq"]).doNothing()),
+    (r) => insertNew(trx, "checkpoints", r),
   );
   for (const sessionId of new Set(checkpoints.map((c) => c.session_id))) {
     await pruneCheckpoints(trx, sessionId, options.keepCheckpoints);

@@ -64,15 +64,23 @@ export function decodeBatch(
   return { events, sessions };
 }
 
+/** The newest record per id: the highest version wins, the later one on a tie. */
+export function newestSessions(sessions: readonly SessionRecord[]): SessionRecord[] {
+  const byId = new Map<string, SessionRecord>();
+  for (const s of sessions) {
+    const seen = byId.get(s.id);
+    if (!seen || seen.version <= s.version) byId.set(s.id, s);
+  }
+  return [...byId.values()];
+}
+
 /** The summary of a decoded batch. */
 export function summarize(
   batch: { events: SessionEvent[]; sessions: SessionRecord[] },
 ): BatchSummary {
-  const newest = new Map<string, { id: string; status: Status; version: number }>();
-  for (const { id, status, version } of batch.sessions) {
-    if ((newest.get(id)?.version ?? -1) <= version) newest.set(id, { id, status, version });
-  }
-  return { events: batch.events.length, sessions: [...newest.values()] };
+  const sessions = newestSessions(batch.sessions)
+    .map(({ id, status, version }) => ({ id, status, version }));
+  return { events: batch.events.length, sessions };
 }
 
 /** Filters of `GET /v1/sessions`. */
