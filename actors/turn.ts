@@ -1,6 +1,7 @@
 /**
  * A turn: the draft one command works on. It changes a copy of the head and
- * an immutable state (through immer, which records JSON Patch ops), and
+ * an immutable state (through immer, which records JSON Patch ops, or by a
+ * patch command's own ops), and
  * collects the events the command emits, each with the next seq.
  *
  * @module
@@ -8,6 +9,7 @@
 import { enablePatches, type Patch, produceWithPatches, setAutoFreeze } from "immer";
 import type { Operation } from "fast-json-patch";
 import { iso } from "../src/clock.ts";
+import { applyShared } from "../src/json_patch.ts";
 import { TooLargeError, ValidationError } from "../src/errors.ts";
 import type { SessionKind } from "../src/kind.ts";
 import { type Head } from "../src/hot/hot_store.ts";
@@ -146,6 +148,17 @@ export class Turn {
     const ops = patches.map(toOperation);
     if (ops.length > 0) this.#setState(next, ops);
     return ops;
+  }
+
+  /**
+   * Applies a patch command's ops (none on the root) and returns the ops that
+   * changed the state, to record: the ops themselves, less `test`.
+   */
+  patch(ops: Operation[]): Operation[] {
+    const next = applyShared(this.state, ops);
+    const changes = ops.filter((op) => op.op !== "test");
+    if (changes.length > 0) this.#setState(next, changes);
+    return changes;
   }
 
   /** Replaces the whole state (restore, create). */

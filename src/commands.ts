@@ -155,7 +155,7 @@ export function patchCommand(
           }
           recorded = turn.replace(next as Record<string, unknown>);
         } else {
-          recorded = turn.mutate((draft) => void jsonpatch.applyPatch(draft, ops, true, true));
+          recorded = turn.patch(ops);
         }
       } catch (error) {
         throw patchError(error);
