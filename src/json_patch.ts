@@ -48,7 +48,7 @@ export function applyShared(
   ops: readonly Operation[],
 ): Record<string, unknown> {
   const root = { ...state };
-  const copies = new WeakSet<object>([root]);
+  const copies = new Set<object>([root]);
   ops.forEach((op, i) => {
     if (op.op !== "move") {
       own(root, op, op.path, copies, i);
@@ -72,7 +72,7 @@ function own(
   root: Record<string, unknown>,
   op: Operation,
   path: string,
-  copies: WeakSet<object>,
+  copies: Set<object>,
   index: number,
 ): void {
   if (typeof path !== "string" || !path.startsWith("/")) return; // fast-json-patch rejects it
