@@ -51,8 +51,7 @@ export function applyShared(
   const copies = new Set<object>([root]);
   ops.forEach((op, i) => {
     if (op.op !== "move") {
-      own(root, op, op.path, copies, i);
-      if (op.op === "copy") own(root, op, op.from, copies, i);
+      own(root, op, op.path, copies, i); // a copy or a test only reads its `from`
       jsonpatch.applyOperation(root, op, true, true, true, i);
       return;
     }
@@ -60,9 +59,11 @@ export function applyShared(
     // shifted, through an array index on the way: the add's path is made our own after it.
     jsonpatch.validator(op, i);
     own(root, op, op.from, copies, i);
-    const { removed } = jsonpatch.applyOperation(root, { op: "remove", path: op.from }, true);
+    const remove = { op: "remove" as const, path: op.from };
+    const { removed } = jsonpatch.applyOperation(root, remove, true, true, true, i);
     own(root, op, op.path, copies, i);
-    jsonpatch.applyOperation(root, { op: "add", path: op.path, value: removed }, true);
+    const add = { op: "add" as const, path: op.path, value: removed };
+    jsonpatch.applyOperation(root, add, true, true, true, i);
   });
   return root;
 }

@@ -105,6 +105,15 @@ Deno.test("a move out of an array into a later element lands in the element the 
   const after = applyShared(doc, [{ op: "move", from: "/arr/0", path: "/arr/1/moved" }]);
   assert.deepEqual(after, { arr: [{ n: 1 }, { n: 2, moved: { n: 0 } }] });
   assert.deepEqual(doc, { arr: [{ n: 0 }, { n: 1 }, { n: 2 }] });
+  assert.throws(
+    () =>
+      applyShared(doc, [
+        { op: "test", path: "/arr/0/n", value: 0 },
+        { op: "move", from: "/arr/0", path: "/arr/3" },
+      ]),
+    (e: Error & { index?: number }) => e.name === "OPERATION_VALUE_OUT_OF_BOUNDS" && e.index === 1,
+    "the add past the end of the shortened array fails, and names op 1",
+  );
 });
 
 Deno.test("a path that reaches through a prototype or a non-canonical index fails and changes nothing", () => {
