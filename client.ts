@@ -26,6 +26,11 @@ import type { ActionArgs, SessionKind } from "./src/kind.ts";
 
 export type { ActionArgs, WelcomeFrame };
 
+/** Most frames in one batch message: the server's `BATCH_MAX` (`routes/ws_frames.ts`). */
+export const BATCH_MAX = 1000;
+/** A batch message stops growing at this many UTF-16 units (at most 768 KiB of UTF-8, under the 1 MiB frame limit). */
+const BATCH_CHARS = 256 * 1024;
+
 /** Timers, injectable so backoff is tested without sleeping. */
 export interface Timers {
   /** Calls `fn` after `ms`; returns a handle for `clearTimeout`. */
@@ -60,6 +65,13 @@ export interface ClientOptions {
    * Default 256.
    */
   window?: number;
+  /**
+   * Speak the batch extension of the protocol (`?batch=1`): commands queued
+   * in the same tick go out as one message, and the server sends the frames
+   * that are ready together as one. Fewer, larger messages; the same frames,
+   * in the same order. Default true.
+   */
+  batch?: boolean;
   /** Command ids. Default `crypto.randomUUID`. */
   newId?: () => string;
   /** The WebSocket class. Default the global one. */
@@ -161,6 +173,7 @@ export class DenizenClient<K = SessionKind> {
   #unsent: string[] = [];
   #head = 0;
   #inFlight = 0;
+  #pumpQueued = false;
   readonly #listeners = new Map<keyof ClientEvents, Set<(value: never) => void>>();
   #waiters: { resolve(): void; reject(e: unknown): void }[] = [];
   #ws: WebSocket | undefined;
@@ -307,17 +320,30 @@ export class DenizenClient<K = SessionKind> {
     return p;
   }
 
-  /** Sends waiting commands, in order, while the window has room. */
+  /** Sends waiting commands, in order, while the window has room; batching, at the end of the tick. */
   #pump(): void {
+    if (this.#opts.batch === false) return this.#send();
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      this.#send();
+    });
+  }
+
+  #send(): void {
     const ws = this.#ws;
     if (!this.#welcomed || ws === undefined) return;
     const window = this.#opts.window ?? 256;
+    const texts: string[] = [];
     while (this.#inFlight < window && this.#head < this.#unsent.length) {
       const p = this.#pending.get(this.#unsent[this.#head++]);
       if (p === undefined) continue;
       this.#inFlight++;
-      send(ws, p.text);
+      texts.push(p.text);
     }
+    if (this.#opts.batch === false) { for (const text of texts) send(ws, text); }
+    else sendBatched(ws, texts);
     if (this.#head > 1024 && this.#head * 2 > this.#unsent.length) {
       this.#unsent = this.#unsent.slice(this.#head);
       this.#head = 0;
@@ -328,6 +354,7 @@ export class DenizenClient<K = SessionKind> {
     const url = new URL(this.#url);
     if (this.#version > 0) url.searchParams.set("since", String(this.#version));
     if (this.#opts.agent !== undefined) url.searchParams.set("agent", this.#opts.agent);
+    if (this.#opts.batch !== false) url.searchParams.set("batch", "1");
     const protocols = this.#opts.token !== undefined ? [`bearer.${this.#opts.token}`] : [];
     const WS = this.#opts.WebSocket ?? WebSocket;
     const ws = new WS(url.href, protocols);
@@ -339,15 +366,23 @@ export class DenizenClient<K = SessionKind> {
   #receive(ws: WebSocket, data: unknown): void {
     if (ws !== this.#ws || typeof data !== "string") return;
     this.#lastRx = this.#now();
-    let f: ServerFrame;
+    let parsed: ServerFrame | ServerFrame[];
     try {
-      f = JSON.parse(data);
+      parsed = JSON.parse(data);
     } catch {
       return this.#emit(
         "error",
         new DenizenClientError("invalid", "Server sent a frame that is not JSON"),
       );
     }
+    if (!Array.isArray(parsed)) return this.#frame(ws, parsed);
+    for (const f of parsed) {
+      if (ws !== this.#ws) return; // a gap dropped the socket: the rest comes again after `since`
+      this.#frame(ws, f);
+    }
+  }
+
+  #frame(ws: WebSocket, f: ServerFrame): void {
     switch (f.t) {
       case "welcome":
         return this.#welcome(f);
@@ -471,6 +506,20 @@ export class DenizenClient<K = SessionKind> {
 /** Sends unless the socket is no longer open (its close event follows). */
 function send(ws: WebSocket, text: string): void {
   if (ws.readyState === WebSocket.OPEN) ws.send(text);
+}
+
+/** Sends frames (JSON texts), in order, as few batch messages as the limits allow. */
+function sendBatched(ws: WebSocket, texts: string[]): void {
+  let i = 0;
+  while (i < texts.length) {
+    let n = 1;
+    let chars = texts[i].length;
+    while (
+      n < BATCH_MAX && i + n < texts.length && chars + texts[i + n].length < BATCH_CHARS
+    ) chars += texts[i + n++].length + 1;
+    send(ws, n === 1 ? texts[i] : `[${texts.slice(i, i + n).join(",")}]`);
+    i += n;
+  }
 }
 
 /**

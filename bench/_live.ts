@@ -33,6 +33,9 @@ export async function liveFigures(run: Run): Promise<void> {
       "runtime's default background tick every 30 s (sweeper, passivation, trimming).",
     `Figure 2: ${cfg.many} sockets, one per session, ${cfg.manyWindow} patches in flight each; ` +
       "the clients are groups of 20 sockets inside one generator process.",
+    "Figures 1, 2, 9 and 10: the generators speak batches as client.ts does (?batch=1; the " +
+      "patches answered by one message go out again as one message); 1c and 2b send one frame " +
+      "per message, as SPEC §5 alone has it.",
   );
   try {
     await throughput(run, on, off);
@@ -50,7 +53,7 @@ async function throughput(run: Run, on: ServerHandle, off: ServerHandle): Promis
     const args = ["--dir", `${tmp}/raw-${run.tag()}`, "--seconds", String(cfg.seconds)];
     rawKv.push((await run.one("load_rawkv.ts", args)).rate);
   };
-  const updates = async (s: ServerHandle, extra: Record<string, number>) => {
+  const updates = async (s: ServerHandle, extra: Record<string, string | number>) => {
     const timing = { seconds: cfg.seconds, "warmup-ms": cfg.warmupMs };
     const r = await run.one("load_updates.ts", run.loadArgs(s, { ...timing, ...extra }));
     if (r.errors > 0 || r.closed || !(r.rate > 0)) {
@@ -60,6 +63,8 @@ async function throughput(run: Run, on: ServerHandle, off: ServerHandle): Promis
   };
 
   const single = { sessions: 1, window: cfg.window };
+  const oneByOne = { frames: "single" };
+  const singleFrames: number[] = [];
   const f1 = await run.figure({
     id: "1",
     name: `acked updates/s, 1 session, 1 socket, ${cfg.window} in flight`,
@@ -71,6 +76,7 @@ async function throughput(run: Run, on: ServerHandle, off: ServerHandle): Promis
   }, () =>
     repeat(cfg.reps, async () => {
       const pair: [number, number] = [await updates(on, single), await updates(off, single)];
+      singleFrames.push(await updates(on, { ...single, ...oneByOne }));
       await rawKvRate();
       return pair;
     }));
@@ -83,8 +89,18 @@ async function throughput(run: Run, on: ServerHandle, off: ServerHandle): Promis
     ratio: true,
     met: () => true,
   }, () => ({ runs: f1.runs, baselines: rawKv }));
+  await run.figure({
+    id: "1c",
+    name: "  same, one frame per message (no batches)",
+    unit: "/s",
+    target: "(reference)",
+    baselineLabel: "batch messages (1)",
+    ratio: true,
+    met: () => true,
+  }, () => ({ runs: singleFrames, baselines: f1.runs }));
 
   const many = { sessions: cfg.many, window: cfg.manyWindow };
+  const manySingle: number[] = [];
   const f2 = await run.figure({
     id: "2",
     name: `acked updates/s, ${cfg.many} sessions, ${cfg.many / 20} clients x 20 sockets`,
@@ -93,7 +109,21 @@ async function throughput(run: Run, on: ServerHandle, off: ServerHandle): Promis
     baselineLabel: "group commit off",
     ratio: true,
     met: (v) => v >= 30_000,
-  }, () => repeat(cfg.reps, async () => [await updates(on, many), await updates(off, many)]));
+  }, () =>
+    repeat(cfg.reps, async () => {
+      const pair: [number, number] = [await updates(on, many), await updates(off, many)];
+      manySingle.push(await updates(on, { ...many, ...oneByOne }));
+      return pair;
+    }));
+  await run.figure({
+    id: "2b",
+    name: "  same, one frame per message (no batches)",
+    unit: "/s",
+    target: "(reference)",
+    baselineLabel: "batch messages (2)",
+    ratio: true,
+    met: () => true,
+  }, () => ({ runs: manySingle, baselines: f2.runs }));
 
   await run.figure({
     id: "9",

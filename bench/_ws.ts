@@ -68,6 +68,12 @@ export interface Opened {
   events: number;
 }
 
+/** The frames of a message: a lone frame, or a batch array (`?batch=1`). */
+function framesOf(data: string): Frame[] {
+  const parsed = JSON.parse(data) as Frame | Frame[];
+  return Array.isArray(parsed) ? parsed : [parsed];
+}
+
 /** Opens `/v1/sessions/:id/ws` with `query` and resolves at the welcome. */
 export function openSocket(base: string, id: string, query = ""): Promise<Opened> {
   const url = `${base.replace(/^http/, "ws")}/v1/sessions/${id}/ws${query ? `?${query}` : ""}`;
@@ -84,14 +90,16 @@ export function openSocket(base: string, id: string, query = ""): Promise<Opened
     ws.onmessage = (e) => {
       const data = e.data as string;
       if (data.startsWith('{"t":"event"')) return void events++;
-      const f = JSON.parse(data) as Frame;
-      if (f.t === "welcome") {
-        clearTimeout(timer);
-        ws.onmessage = null;
-        ws.onclose = null;
-        resolve({ ws, welcome: f, welcomeMs: performance.now() - started, events });
-      } else if (f.t === "error") {
-        reject(new Error(`socket ${id}: ${f.code} ${f.message}`));
+      for (const f of framesOf(data)) {
+        if (f.t === "event") events++;
+        else if (f.t === "welcome") {
+          clearTimeout(timer);
+          ws.onmessage = null;
+          ws.onclose = null;
+          return resolve({ ws, welcome: f, welcomeMs: performance.now() - started, events });
+        } else if (f.t === "error") {
+          return reject(new Error(`socket ${id}: ${f.code} ${f.message}`));
+        }
       }
     };
   });
@@ -113,7 +121,9 @@ export function closeSocket(ws: WebSocket): Promise<void> {
 
 /**
  * Keeps `window` one-field patches in flight on one socket: a new one goes
- * out for every ack or error that comes back.
+ * out for every ack or error that comes back. With `batch` (a socket opened
+ * with `?batch=1`), the patches answered by one message go out again as one
+ * batch message, as `client.ts` sends them; else one message each.
  */
 export class Pipeline {
   acked = 0;
@@ -124,14 +134,17 @@ export class Pipeline {
   #inFlight = 0;
   #stopped = false;
   #idle: (() => void) | undefined;
+  #queued: string[] = [];
   readonly #ws: WebSocket;
   readonly #window: number;
   readonly #tag: string;
+  readonly #batch: boolean;
 
-  constructor(ws: WebSocket, window: number, tag: string) {
+  constructor(ws: WebSocket, window: number, tag: string, batch = false) {
     this.#ws = ws;
     this.#window = window;
     this.#tag = tag;
+    this.#batch = batch;
     ws.onmessage = (e) => this.#receive(e.data as string);
     ws.onclose = (e) => {
       this.closed = `${e.code} ${e.reason}`;
@@ -143,6 +156,7 @@ export class Pipeline {
   /** Fills the window. */
   start(): void {
     while (this.#inFlight < this.#window) this.#send();
+    this.#flush();
   }
 
   /** Stops sending and resolves once every sent command has its answer (or after 10 s). */
@@ -161,16 +175,29 @@ export class Pipeline {
   #send(): void {
     const n = ++this.#sent;
     this.#inFlight++;
-    this.#ws.send(JSON.stringify({
+    this.#queued.push(JSON.stringify({
       t: "patch",
       id: `${this.#tag}-${n}`,
       ops: [{ op: "replace", path: "/n", value: n }],
     }));
   }
 
+  /** Sends the queued patches: batches of at most 1,000 (the server's limit), or one by one. */
+  #flush(): void {
+    const q = this.#queued;
+    this.#queued = [];
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    if (!this.#batch) return q.forEach((text) => this.#ws.send(text));
+    for (let i = 0; i < q.length; i += 1000) this.#ws.send(`[${q.slice(i, i + 1000).join(",")}]`);
+  }
+
   #receive(data: string): void {
     if (data.startsWith('{"t":"event"') || data.startsWith('{"t":"presence"')) return;
-    const f = JSON.parse(data) as Frame;
+    for (const f of framesOf(data)) this.#answer(f);
+    this.#flush();
+  }
+
+  #answer(f: Frame): void {
     if (f.t === "ack") this.acked++;
     else if (f.t === "error") {
       this.errors++;

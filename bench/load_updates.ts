@@ -5,6 +5,11 @@
  *
  *   deno run -A bench/load_updates.ts --url URL --prefix P [--sessions 1]
  *     [--window 1000] [--seconds 5] [--warmup-ms 1000] [--state-kib 1]
+ *     [--frames batch|single]
+ *
+ * `--frames batch` (the default) opens the sockets with `?batch=1` and
+ * sends the patches answered by one message as one batch message, as
+ * `client.ts` does; `single` sends one frame per message.
  *
  * Prints `{rate, acked, errors, seconds, sockets}`.
  *
@@ -21,13 +26,17 @@ const window = num(f, "window", 1_000);
 const seconds = num(f, "seconds", 5);
 const warmupMs = num(f, "warmup-ms", 1_000);
 const state = stateOf(num(f, "state-kib", 1));
+const frames = f.get("frames") ?? "batch";
+if (frames !== "batch" && frames !== "single") throw new Error("--frames is batch or single");
+const batch = frames === "batch";
 
 const ids = Array.from({ length: sessions }, (_, i) => `${prefix}-${i}`);
 await pool(ids, 50, (id) => createSession(url, id, state));
 const sockets: WebSocket[] = [];
-await pool(ids, 50, async (id) => void sockets.push((await openSocket(url, id)).ws));
+const query = batch ? "batch=1" : "";
+await pool(ids, 50, async (id) => void sockets.push((await openSocket(url, id, query)).ws));
 
-const pipes = sockets.map((ws, i) => new Pipeline(ws, window, `c${i}`));
+const pipes = sockets.map((ws, i) => new Pipeline(ws, window, `c${i}`, batch));
 const acked = () => pipes.reduce((n, p) => n + p.acked, 0);
 for (const p of pipes) p.start();
 await new Promise((r) => setTimeout(r, warmupMs));

@@ -2,7 +2,7 @@
  * `GET /v1/sessions/:id/ws`: the WebSocket protocol of SPEC §5.
  *
  * The route checks everything it can before upgrading (the id, the session,
- * `?since`, `?agent`, the grant) and answers 400, 403, 404 or 426 as JSON;
+ * `?since`, `?agent`, `?batch`, the grant) and answers 400, 403, 404 or 426 as JSON;
  * then it hands the socket to a {@linkcode WsConnection}. A browser passes
  * its token as the subprotocol `bearer.<token>`; the upgrade selects it, as
  * browsers drop a connection whose offered subprotocol was not chosen.
@@ -84,11 +84,16 @@ async function admit(rt: Runtime, c: Context): Promise<ConnectionInit> {
   if (sinceText !== undefined && !/^\d{1,15}$/.test(sinceText)) {
     throw new ValidationError("since must be a non-negative integer seq");
   }
+  const batch = c.req.query("batch");
+  if (batch !== undefined && batch !== "0" && batch !== "1") {
+    throw new ValidationError("batch must be 0 or 1");
+  }
   const agent = granted ?? asked;
   return {
     session,
     ...(agent !== undefined ? { agent } : {}),
     ...(sinceText !== undefined ? { since: Number(sinceText) } : {}),
+    batch: batch === "1",
   };
 }
 

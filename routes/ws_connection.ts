@@ -13,7 +13,12 @@
 import { DenizenError } from "../src/errors.ts";
 import type { SessionEvent } from "../src/session.ts";
 import { startCommand } from "./ws_commands.ts";
-import { parseFrame, type ServerFrame } from "./ws_frames.ts";
+import {
+  type ClientFrame,
+  type FrameProblem,
+  parseMessage,
+  type ServerFrame,
+} from "./ws_frames.ts";
 import type { HubMember, WsHub } from "./ws_hub.ts";
 import { RateLimit } from "./ws_rate_limit.ts";
 import { replay } from "./ws_replay.ts";
@@ -38,12 +43,16 @@ export const CLOSE = {
 
 /** How often a blocked queue retries the socket, in ms. */
 const FLUSH_POLL_MS = 5;
+/** A batch message of a `?batch=1` connection stops growing at this many UTF-16 units. */
+const BATCH_CHARS = 256 * 1024;
 
 /** Who is connecting, decided before the upgrade. */
 export interface ConnectionInit {
   session: string;
   agent?: string;
   since?: number;
+  /** `?batch=1`: frames ready at the same moment go out as one JSON array message. */
+  batch?: boolean;
 }
 
 /**
@@ -63,12 +72,15 @@ export class WsConnection implements HubMember {
   readonly #hub: WsHub;
   readonly #socket: WebSocket;
   readonly #since?: number;
+  readonly #batch: boolean;
   readonly #limit: RateLimit;
   readonly #out: string[] = [];
   #drained: (() => void) | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A batching connection's flush is queued as a microtask. */
+  #flushQueued = false;
   /** Incoming frames held until the welcome is sent; then undefined. */
-  #inbox: unknown[] | undefined = [];
+  #inbox: (ClientFrame | FrameProblem)[] | undefined = [];
   /** Live events held while the welcome is prepared; then undefined. */
   #live: SessionEvent[] | undefined = [];
   #seq = 0;
@@ -84,6 +96,7 @@ export class WsConnection implements HubMember {
     this.session = init.session;
     this.agent = init.agent;
     this.#since = init.since;
+    this.#batch = init.batch ?? false;
     const now = hub.rt.clock.now();
     this.#lastSeen = now;
     this.#lastPing = now;
@@ -119,7 +132,7 @@ export class WsConnection implements HubMember {
       this.#hub.join(this);
       const inbox = this.#inbox ?? [];
       this.#inbox = undefined;
-      for (const data of inbox) this.#handle(data);
+      for (const f of inbox) this.#handle(f);
     } catch (error) {
       this.post(errorFrame(error));
       this.shut(
@@ -129,24 +142,30 @@ export class WsConnection implements HubMember {
     }
   }
 
-  /** Handles one incoming frame. */
+  /**
+   * Handles one incoming message: a frame, or a batch of frames that are
+   * handled in order as if each had come alone (each takes its own token
+   * from the flood guard and its own slot among the commands in flight).
+   */
   receive(data: unknown): void {
     if (this.#closed) return;
     const now = this.#hub.rt.clock.now();
     this.#lastSeen = now;
     this.#hub.rt.metrics.wsMessages++;
-    const verdict = this.#limit.take(now);
-    if (verdict === "flood") return this.shut(CLOSE.flood, "Rate limit exceeded");
-    if (verdict === "limited") {
-      const p = parseFrame(data);
-      const id = "t" in p ? ("id" in p ? p.id : undefined) : p.id;
-      return this.post(rateLimited("Too many frames; slow down", id));
+    for (const f of parseMessage(data)) {
+      if (this.#closed) return;
+      const verdict = this.#limit.take(now);
+      if (verdict === "flood") return this.shut(CLOSE.flood, "Rate limit exceeded");
+      if (verdict === "limited") {
+        this.post(rateLimited("Too many frames; slow down", "id" in f ? f.id : undefined));
+      } else if (this.#inbox === undefined) {
+        this.#handle(f);
+      } else if (this.#inbox.length >= this.#hub.settings.maxInFlight) {
+        this.post(rateLimited("Too many frames before the welcome", "id" in f ? f.id : undefined));
+      } else {
+        this.#inbox.push(f);
+      }
     }
-    if (this.#inbox === undefined) return this.#handle(data);
-    if (this.#inbox.length >= this.#hub.settings.maxInFlight) {
-      return this.post(rateLimited("Too many frames before the welcome"));
-    }
-    this.#inbox.push(data);
   }
 
   /** Queues a frame for the socket. */
@@ -160,7 +179,13 @@ export class WsConnection implements HubMember {
     if (this.#out.length > this.#hub.settings.maxLag) {
       return this.shut(CLOSE.behind, "Too far behind; reconnect with since");
     }
-    this.#flush();
+    if (!this.#batch) return this.#flush();
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.#flush();
+    });
   }
 
   /** Pings after `pingAfterMs` of silence, closes after `closeAfterMs`. */
@@ -176,6 +201,7 @@ export class WsConnection implements HubMember {
   /** Closes the socket with `code` and leaves the hub at once. */
   shut(code: number, reason: string): void {
     if (this.#closed) return;
+    if (this.#flushQueued) this.#flush(); // a batching connection's last frames go out first
     this.dispose();
     try {
       this.#socket.close(code, reason);
@@ -197,9 +223,8 @@ export class WsConnection implements HubMember {
     this.#drained?.();
   }
 
-  #handle(data: unknown): void {
+  #handle(f: ClientFrame | FrameProblem): void {
     if (this.#closed) return;
-    const f = parseFrame(data);
     if (!("t" in f)) {
       return this.post({
         t: "error",
@@ -257,7 +282,7 @@ export class WsConnection implements HubMember {
         this.#out.length > 0 && socket.readyState === WebSocket.OPEN &&
         socket.bufferedAmount <= high
       ) {
-        socket.send(this.#out.shift()!);
+        socket.send(this.#batch ? this.#takeBatch() : this.#out.shift()!);
       }
     } catch {
       return this.dispose();
@@ -269,6 +294,15 @@ export class WsConnection implements HubMember {
         this.#flush();
       }, FLUSH_POLL_MS);
     }
+  }
+
+  /** The queue's head as one message: a frame alone, or an array of those that fit in {@linkcode BATCH_CHARS}. */
+  #takeBatch(): string {
+    const out = this.#out;
+    let n = 1;
+    let chars = out[0].length;
+    while (n < out.length && chars + out[n].length < BATCH_CHARS) chars += out[n++].length + 1;
+    return n === 1 ? out.shift()! : `[${out.splice(0, n).join(",")}]`;
   }
 
   /** Resolves once the queue is at most half full, so a replay never outruns the socket. */

@@ -52,33 +52,49 @@ export interface FrameProblem {
   id?: string;
 }
 
+/** Most frames one batch message may carry. */
+export const BATCH_MAX = 1000;
+
 /**
- * Parses one text frame. Never throws: a bad frame gives a {@linkcode FrameProblem}.
+ * Parses one incoming message: a frame, or (the batch extension of SPEC §5)
+ * a JSON array of 1 to {@linkcode BATCH_MAX} frames, each parsed on its own.
+ * Never throws: a bad frame gives a {@linkcode FrameProblem} in its place,
+ * and a message that is bad as a whole (binary, over the size limit, not
+ * JSON, an empty or oversized batch) gives one problem and no frames.
  *
  * @example
  * ```ts
- * import { parseFrame } from "./ws_frames.ts";
- * const f = parseFrame('{"t":"ping"}');
- * if ("t" in f) console.log(f.t); // "ping"
+ * import { parseMessage } from "./ws_frames.ts";
+ * const [a, b] = parseMessage('[{"t":"ping"},{"t":"nope"}]');
+ * console.log("t" in a ? a.t : a.code, "t" in b ? b.t : b.code); // ping invalid
  * ```
  */
-export function parseFrame(data: unknown): ClientFrame | FrameProblem {
+export function parseMessage(data: unknown): (ClientFrame | FrameProblem)[] {
   if (typeof data !== "string") {
-    return { code: "invalid", message: "Frames are JSON text, not binary" };
+    return [{ code: "invalid", message: "Frames are JSON text, not binary" }];
   }
   // UTF-8 takes at most 3 bytes per UTF-16 unit: most frames need no count at all.
   if (
     data.length > LIMITS.frame ||
     (data.length * 3 > LIMITS.frame && utf8Length(data) > LIMITS.frame)
   ) {
-    return { code: "too_large", message: `Frame is over the limit of ${LIMITS.frame} bytes` };
+    return [{ code: "too_large", message: `Frame is over the limit of ${LIMITS.frame} bytes` }];
   }
   let value: unknown;
   try {
     value = JSON.parse(data);
   } catch {
-    return { code: "invalid", message: "Frame is not valid JSON" };
+    return [{ code: "invalid", message: "Frame is not valid JSON" }];
   }
+  if (!Array.isArray(value)) return [frameOf(value)];
+  if (value.length === 0 || value.length > BATCH_MAX) {
+    return [{ code: "invalid", message: `A batch holds 1 to ${BATCH_MAX} frames` }];
+  }
+  return value.map(frameOf);
+}
+
+/** Validates one parsed frame. */
+function frameOf(value: unknown): ClientFrame | FrameProblem {
   const r = clientFrame.safeParse(value);
   if (r.success) return r.data;
   const id = commandId.safeParse((value as { id?: unknown } | null)?.id);

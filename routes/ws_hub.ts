@@ -20,7 +20,7 @@ export interface WsOptions {
   maxLag?: number;
   /** The socket's `bufferedAmount` above which frames wait in the queue. Default 1 MiB. */
   highWaterBytes?: number;
-  /** Frames per second a connection may send; a pipelining agent stays far below. Default 50,000. */
+  /** Frames per second a connection may send (each frame of a batch counts). A batching agent on one session reaches about 80,000 on a 2-core machine. Default 200,000. */
   rate?: number;
   /** Frames accepted in one burst. Default `min(rate, 5,000)`. */
   burst?: number;
@@ -67,7 +67,7 @@ export class WsHub {
 
   constructor(rt: Runtime, opts: WsOptions = {}) {
     this.rt = rt;
-    const rate = opts.rate ?? 50_000;
+    const rate = opts.rate ?? 200_000;
     this.settings = {
       pingAfterMs: opts.pingAfterMs ?? 60_000,
       closeAfterMs: opts.closeAfterMs ?? 300_000,

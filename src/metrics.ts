@@ -73,7 +73,11 @@ export class Metrics implements CommitObserver {
       counter("denizen_commits_total", "KV atomic commits", this.commits),
       counter("denizen_commit_mutations_total", "KV mutations committed", this.commitMutations),
       counter("denizen_drain_errors_total", "Failed outbox drain passes", this.drainErrors),
-      counter("denizen_ws_messages_total", "WebSocket frames received", this.wsMessages),
+      counter(
+        "denizen_ws_messages_total",
+        "WebSocket messages received (a batch counts once)",
+        this.wsMessages,
+      ),
       gauge("denizen_ws_connections", "Open WebSocket connections", this.wsConnections),
       this.commitLatency.render("denizen_commit_latency_ms", "KV commit latency in ms"),
       this.batchSize.render("denizen_group_commit_sessions", "Sessions per group commit"),

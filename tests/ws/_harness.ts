@@ -58,6 +58,8 @@ export function wsUrl(
 export class Peer {
   readonly ws: WebSocket;
   readonly frames: Frame[] = [];
+  /** Per message received: 0 for a lone frame, else the length of its batch array. */
+  readonly messages: number[] = [];
   readonly opened: Promise<void>;
   readonly closed: Promise<CloseEvent>;
   #read = 0;
@@ -76,7 +78,10 @@ export class Peer {
       };
     });
     this.ws.onmessage = (e) => {
-      this.frames.push(JSON.parse(e.data));
+      const parsed = JSON.parse(e.data);
+      const frames = Array.isArray(parsed) ? parsed : [parsed];
+      this.frames.push(...frames);
+      this.messages.push(Array.isArray(parsed) ? frames.length : 0);
       this.#wake?.();
     };
   }

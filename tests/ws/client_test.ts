@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { connect, DenizenClient, type Timers, type WelcomeFrame } from "../../client.ts";
+import {
+  BATCH_MAX as CLIENT_BATCH_MAX,
+  connect,
+  DenizenClient,
+  type Timers,
+  type WelcomeFrame,
+} from "../../client.ts";
+import { BATCH_MAX as SERVER_BATCH_MAX } from "../../routes/ws_frames.ts";
 import { defineSession } from "../../mod.ts";
 import { Proxy, serve, until, wsUrl } from "./_harness.ts";
 
@@ -188,4 +195,24 @@ Deno.test("the client's send window keeps commands under the server's in-flight 
   assert.deepEqual(client.state, { xs: range(0, 49) });
   await client.close();
   await srv.close();
+});
+
+Deno.test("commands issued in one tick go out as one batch message; batch: false sends one each", async () => {
+  const srv = await serve();
+  for (const batch of [true, false]) {
+    const s = await srv.rt.create("default", { state: { xs: [] } });
+    const client = await connect(srv.url(s.id), { batch, staleMs: 0 });
+    const before = srv.rt.metrics.wsMessages;
+    const acks = await Promise.all(range(0, 99).map((i) => client.patch(add("/xs/-", i))));
+    assert.deepEqual(acks.map((a) => a.version), range(2, 101));
+    assert.deepEqual(client.state, { xs: range(0, 99) });
+    assert.equal(client.version, 101);
+    assert.equal(srv.rt.metrics.wsMessages - before, batch ? 1 : 100, `batch: ${batch}`);
+    await client.close();
+  }
+  await srv.close();
+});
+
+Deno.test("the client's batch limit is the server's", () => {
+  assert.equal(CLIENT_BATCH_MAX, SERVER_BATCH_MAX);
 });
