@@ -1,7 +1,8 @@
 /**
- * Turns a finished batch into one commit unit: the head, the state (a log
- * entry, or a snapshot when the log has outgrown the state), the remembered
- * command ids and the outbox entries, all behind one versionstamp check.
+ * Turns a finished batch into one commit unit: the head with the batch's ops
+ * and command ids in its tail (or, once the tail is full, a log entry and
+ * command pages; or a snapshot when the log has outgrown the state) and the
+ * outbox entries, all behind one versionstamp check.
  *
  * @module
  */
@@ -9,16 +10,18 @@ import { iso } from "../src/clock.ts";
 import type { SessionRecord } from "../src/history/history_store.ts";
 import {
   chunk,
+  encodeHead,
   type Head,
   type HotSession,
   type HotStore,
   keys,
   SPILLED_MARK,
   storedBytes,
+  TAIL_CHARS,
   utf8Encoder,
   VALUE_BYTES,
 } from "../src/hot/hot_store.ts";
-import type { CommandMemory, CommandRecord } from "../src/hot/command_memory.ts";
+import { type CommandMemory, type CommandRecord, tailRecords } from "../src/hot/command_memory.ts";
 import { DEFAULT_TTL } from "../src/kind.ts";
 import type { Session } from "../src/session.ts";
 import type { CommitUnit } from "./group_commit.ts";
@@ -66,7 +69,7 @@ export function headOf(id: string, now: number): Head {
 
 /** The public session of a head and a state. */
 export function sessionOf(head: Head, state: Record<string, unknown>): Session {
-  const { snap: _s, logs: _l, logBytes: _b, cmds: _c, ...session } = head;
+  const { snap: _s, logs: _l, logBytes: _b, cmds: _c, tail: _t, ...session } = head;
   return { ...session, state };
 }
 
@@ -99,21 +102,25 @@ export async function buildUnit(
     bytes += storedBytes(value);
   };
 
-  // State: a log entry, or a snapshot that folds the log.
+  // State and command ids: most turns only add to the head's tail. A full tail goes out as a
+  // log entry and command pages; a snapshot folds the log when it has outgrown the state.
   const stale = now - head.snap.at > opts.graceMs / 2; // keep the chunks' expireIn fresh
+  const tail = head.tail ?? { log: [], cmds: [] };
+  let log = turn.log.length > 0
+    ? [...tail.log, ...turn.log.map((item) => JSON.stringify(item))]
+    : tail.log;
+  let cmds = records.length > 0 ? [...tail.cmds, ...records.map((r) => r.packed)] : tail.cmds;
+  const full = chars(log) + chars(cmds) > TAIL_CHARS;
+  let snapshot = turn.snapshot || stale || base === undefined;
   let logValue: Uint8Array | undefined;
-  if (turn.log.length > 0 && !turn.snapshot && base !== undefined) {
-    logValue = utf8Encoder.encode(JSON.stringify(turn.log));
+  if (full && !snapshot && log.length > 0) {
+    logValue = utf8Encoder.encode(`[${log.join(",")}]`);
     const outgrown = head.logBytes + logValue.byteLength > Math.max(head.snap.bytes, 64 * 1024);
     if (logValue.byteLength > VALUE_BYTES || outgrown || head.logs.length >= opts.snapshotEvery) {
-      logValue = undefined;
+      snapshot = true;
     }
   }
-  if (logValue) {
-    const seq = turn.log[0][0];
-    set(keys.log(id, seq), logValue);
-    head = { ...head, logs: [...head.logs, seq], logBytes: head.logBytes + logValue.byteLength };
-  } else if (turn.log.length > 0 || turn.snapshot || stale || base === undefined) {
+  if (snapshot) {
     const json = utf8Encoder.encode(JSON.stringify(turn.state));
     const parts = chunk(json);
     parts.forEach((part, i) => set(keys.chunk(id, i), part));
@@ -127,14 +134,23 @@ export async function buildUnit(
       logs: [],
       logBytes: 0,
     };
+    log = [];
+  } else if (logValue) {
+    const seq = Number(log[0].slice(1, log[0].indexOf(","))); // each item is `[seq,ops]`
+    set(keys.log(id, seq), logValue);
+    head = { ...head, logs: [...head.logs, seq], logBytes: head.logBytes + logValue.byteLength };
+    log = [];
   }
-
-  if (memory && records.length > 0) {
-    for (const m of memory.pages(id, records, expireIn)) {
+  // Records join the pages once the tail is full and the pages' other slots are in memory; the
+  // memory is loaded whenever this batch has records, so the tail cannot grow without it.
+  if (full && memory && cmds.length > 0) {
+    for (const m of memory.pages(id, tailRecords(head.cmds, cmds), expireIn)) {
       mutations.push(m);
       bytes += storedBytes(m.value);
     }
+    cmds = [];
   }
+  head = { ...head, tail: log.length > 0 || cmds.length > 0 ? { log, cmds } : undefined };
 
   // The outbox entries go to the committer as UTF-8 JSON fragments: it packs the fragments of
   // every session in one atomic into shared values.
@@ -150,7 +166,7 @@ export async function buildUnit(
     bytes += json.byteLength + 16;
   }
 
-  set(keys.head(id), utf8Encoder.encode(JSON.stringify(head)));
+  set(keys.head(id), encodeHead(head));
   return {
     unit: {
       check: { key: keys.head(id), versionstamp: base?.versionstamp ?? null },
@@ -165,9 +181,16 @@ export async function buildUnit(
   };
 }
 
+/** UTF-16 code units of `items`: the tail's budget, in bytes for ASCII JSON. */
+function chars(items: readonly string[]): number {
+  let n = 0;
+  for (const item of items) n += item.length;
+  return n;
+}
+
 /** The index row the drainer writes to SQL; terminal rows carry the final state and report. */
 function recordOf(head: Head, turn: Turn): SessionRecord {
-  const { snap: _s, logs: _l, logBytes: _b, cmds: _c, ...session } = head;
+  const { snap: _s, logs: _l, logBytes: _b, cmds: _c, tail: _t, ...session } = head;
   if (!turn.terminal) return session;
   const record: SessionRecord = { ...session, state: turn.state };
   if (turn.report !== undefined) record.report = turn.report;

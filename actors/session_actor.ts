@@ -288,7 +288,7 @@ export class SessionActor {
     const env = this.#env;
     const base = this.#hot;
     if (batch.some((p) => p.cmd.id !== undefined)) {
-      this.#commands ??= await CommandMemory.load(env.hot, this.id);
+      this.#commands ??= await CommandMemory.load(env.hot, this.id, base?.head);
     }
     const now = env.clock.now();
     const head = base?.head ?? headOf(this.id, now);

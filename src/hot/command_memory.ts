@@ -1,15 +1,15 @@
 /**
  * Exactly-once commands: the last 1,000 command ids of a session and their
- * first results, kept in KV as pages of 16 slots in a compact form. A batch
- * rewrites only the pages it touches: remembering 250 ids costs 16 small
- * values, not 250 keys, and a batch of 5 ids rewrites one value of well
- * under 1 KB. A result over 512 bytes is not copied: the record points at
- * the command's own event, which carries it.
+ * first results, kept in KV as pages of 16 slots in a compact form. The ids
+ * of the last few commits ride in the head's tail (`hot_store.ts`); a full
+ * tail rewrites only the pages it touches: remembering 250 ids costs 16
+ * small values, not 250 keys. A result over 512 bytes is not copied: the
+ * record points at the command's own event, which carries it.
  *
  * @module
  */
 import { utf8Length } from "../session.ts";
-import { type HotStore, keys, utf8Decoder, utf8Encoder } from "./hot_store.ts";
+import { type Head, type HotStore, keys, utf8Decoder, utf8Encoder } from "./hot_store.ts";
 
 /** How many command ids each session remembers. */
 export const COMMAND_MEMORY = 1000;
@@ -41,6 +41,18 @@ function unpack(packed: string, slot: number): CommandRecord {
     : { id: p[0], slot, version: p[1], packed };
 }
 
+/**
+ * The slots of packed records that were remembered last, oldest first, when
+ * `count` ids were ever remembered: the last one took slot `(count - 1) % 1000`.
+ */
+export function tailRecords(
+  count: number,
+  packed: readonly string[],
+): { slot: number; packed: string }[] {
+  const first = count - packed.length;
+  return packed.map((p, i) => ({ slot: (first + i) % COMMAND_MEMORY, packed: p }));
+}
+
 /** A 32-bit FNV-1a hash of `id`, never 0 (0 marks an empty slot). */
 function hashId(id: string): number {
   let h = 0x811c9dc5;
@@ -60,13 +72,16 @@ export class CommandMemory {
   #hashes = new Int32Array(PAGE_SLOTS);
   readonly #packed: (string | undefined)[] = [];
 
-  /** Loads the pages of session `id`. */
-  static async load(hot: HotStore, id: string): Promise<CommandMemory> {
+  /** Loads the pages of session `id`, then the records in the tail of its committed `head`. */
+  static async load(hot: HotStore, id: string, head: Head | undefined): Promise<CommandMemory> {
     const memory = new CommandMemory();
     for await (const e of hot.kv.list<Uint8Array>({ prefix: keys.commands(id) })) {
       const base = (e.key[3] as number) * PAGE_SLOTS;
       const page = JSON.parse(utf8Decoder.decode(e.value)) as (Packed | null)[];
       page.forEach((p, i) => p && memory.#set(p[0], base + i, JSON.stringify(p)));
+    }
+    for (const r of tailRecords(head?.cmds ?? 0, head?.tail?.cmds ?? [])) {
+      memory.#set((JSON.parse(r.packed) as Packed)[0], r.slot, r.packed);
     }
     return memory;
   }
@@ -106,7 +121,7 @@ export class CommandMemory {
   /** The KV mutations that remember `records` on top of what is remembered now. */
   pages(
     sessionId: string,
-    records: CommandRecord[],
+    records: readonly Pick<CommandRecord, "slot" | "packed">[],
     expireIn: number,
   ): { type: "set"; key: Deno.KvKey; value: Uint8Array; expireIn: number }[] {
     const touched = new Map<number, (string | undefined)[]>();

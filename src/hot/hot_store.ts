@@ -2,8 +2,9 @@
  * The hot tier: a session's live state in Deno KV.
  *
  * Layout, per session id:
- * - `["s", id, "h"]` the head: everything but state, plus where the state lives,
- *   as UTF-8 JSON (data directories from before 0.2 hold it as a KV object);
+ * - `["s", id, "h"]` the head: everything but state, plus where the state lives
+ *   and the tail (the ops and command ids of the last few commits), as UTF-8
+ *   JSON (data directories from before 0.2 hold it as a KV object);
  * - `["s", id, "c", i]` snapshot chunks: the state's JSON as UTF-8, 60,000 bytes a key;
  * - `["s", id, "l", seq]` the log: JSON Patch ops committed since the snapshot;
  * - `["s", id, "k", page]` remembered command ids, 64 a page (see `command_memory.ts`);
@@ -11,8 +12,12 @@
  *   packed into as few values as fit, waiting for the drainer. `commit` sorts
  *   by time, so the outbox is read in commit order.
  *
- * A commit writes the head and appends to the log, so its cost does not grow
- * with the state; a snapshot is written every so often and folds the log.
+ * Most commits write one key, the head, whose tail carries their ops and
+ * command ids. Once the tail passes {@linkcode TAIL_CHARS}, it goes out as a
+ * log entry and command pages. So a commit's cost does not grow with the
+ * state, and it touches as few database pages as KV allows: one key where a
+ * log entry and a command page would cost three. A snapshot is written every
+ * so often and folds the log.
  * Values over one KV value go to the blob store first and leave a reference.
  *
  * @module
@@ -32,6 +37,53 @@ export interface Head extends Omit<Session, "state" | "report"> {
   logBytes: number;
   /** How many command ids were ever remembered; the next goes to slot `cmds % 1000`. */
   cmds: number;
+  /** What the last commits added since the last log entry and command pages; absent when empty. */
+  tail?: Tail;
+}
+
+/**
+ * The ops and command ids committed since the last log entry and command
+ * pages, kept as their JSON text: in memory each item is one flat string,
+ * and the head's JSON is spliced from them with no parse or stringify.
+ */
+export interface Tail {
+  /** Log items, oldest first: the JSON of `[seq, ops]`, applied after the log entries. */
+  log: string[];
+  /**
+   * Packed command records (see `command_memory.ts`), oldest first. They
+   * fill the slots just below `cmds`: the last one is slot `(cmds - 1) % 1000`.
+   */
+  cmds: string[];
+}
+
+/**
+ * Characters of log items and command records a head's tail holds at most
+ * (bytes, for ASCII JSON): the head then stays within one database page and
+ * one overflow page of KV's SQLite.
+ */
+export const TAIL_CHARS = 3072;
+
+/** The stored JSON of a head: its fields, then the tail's items as JSON arrays. */
+export function encodeHead(head: Head): Uint8Array {
+  const { tail, ...fields } = head;
+  const json = JSON.stringify(fields);
+  if (!tail) return encoder.encode(json);
+  return encoder.encode(
+    `${json.slice(0, -1)},"tail":{"log":[${tail.log.join(",")}],"cmds":[${tail.cmds.join(",")}]}}`,
+  );
+}
+
+/** A head read from KV: UTF-8 JSON, or a KV object from before 0.2. */
+export function decodeHead(value: Uint8Array | Head): Head {
+  const head = value instanceof Uint8Array ? JSON.parse(decoder.decode(value)) as Head : value;
+  const tail = head.tail as { log: unknown[]; cmds: unknown[] } | undefined;
+  if (tail) {
+    head.tail = {
+      log: tail.log.map((item) => JSON.stringify(item)),
+      cmds: tail.cmds.map((packed) => JSON.stringify(packed)),
+    };
+  }
+  return head;
 }
 
 /** A session loaded from KV. */
@@ -110,9 +162,7 @@ export class HotStore {
       ]);
       const again = await this.kv.get(keys.head(id));
       if (again.versionstamp !== head.versionstamp) continue; // a writer raced us: read again
-      const h = head.value instanceof Uint8Array
-        ? JSON.parse(decoder.decode(head.value)) as Head
-        : head.value;
+      const h = decodeHead(head.value);
       const bytes = concat(chunks.slice(0, h.snap.chunks).map((e) => e.value as Uint8Array));
       let state = JSON.parse(decoder.decode(bytes)) as Record<string, unknown>;
       for (const entry of logs) {
@@ -122,6 +172,10 @@ export class HotStore {
         for (const [, batch] of ops) {
           state = jsonpatch.applyPatch(state, batch, false, true).newDocument;
         }
+      }
+      for (const item of h.tail?.log ?? []) {
+        const [, batch] = JSON.parse(item) as [number, Operation[]];
+        state = jsonpatch.applyPatch(state, batch, false, true).newDocument;
       }
       return { head: h, state, versionstamp: head.versionstamp! };
     }

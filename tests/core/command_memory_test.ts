@@ -27,7 +27,7 @@ Deno.test("ids whose hashes collide are told apart, in memory and after a reload
     await commit(hot, memory, [CommandMemory.record(A, 0, 2, { n: "a" }, 2)]);
     assert.equal(memory.get(B), undefined);
     await commit(hot, memory, [CommandMemory.record(B, 1, 3, { n: "b" }, 3)]);
-    for (const m of [memory, await CommandMemory.load(hot, "s")]) {
+    for (const m of [memory, await CommandMemory.load(hot, "s", undefined)]) {
       assert.deepEqual([m.get(A)?.version, m.get(A)?.result], [2, { n: "a" }]);
       assert.deepEqual([m.get(B)?.version, m.get(B)?.result], [3, { n: "b" }]);
       assert.equal(m.get("cmd-0"), undefined);
@@ -51,7 +51,7 @@ Deno.test("the memory keeps the last 1,000 ids, slot by slot, and large results 
       }
       await commit(hot, memory, records);
     }
-    for (const m of [memory, await CommandMemory.load(hot, "s")]) {
+    for (const m of [memory, await CommandMemory.load(hot, "s", undefined)]) {
       assert.equal(m.get("c0"), undefined);
       assert.equal(m.get("c39"), undefined);
       assert.deepEqual([m.get("c40")?.version, m.get("c40")?.result], [42, 40]);
