@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createRuntime } from "../../mod.ts";
-import { decodeHead, keys, TAIL_CHARS } from "../../src/hot/hot_store.ts";
+import { decodeHead, keys } from "../../src/hot/hot_store.ts";
 import type { Runtime } from "../../src/runtime.ts";
 import { ledger, serial } from "./_fixtures.ts";
 
