@@ -51,6 +51,8 @@ export async function liveFigures(run: Run): Promise<void> {
   }
 }
 
+const NO_BATCHES = "one frame per message (no batches)";
+
 async function throughput(
   run: Run,
   on: ServerHandle,
@@ -72,6 +74,24 @@ async function throughput(
     return r.rate;
   };
 
+  /** A rate row with no target of its own, under the figure before it. */
+  const reference = (
+    id: string,
+    what: string,
+    baselineLabel: string,
+    runs: number[],
+    baselines: number[],
+  ) =>
+    run.figure({
+      id,
+      name: `  same, ${what}`,
+      unit: "/s",
+      target: "(reference)",
+      baselineLabel,
+      ratio: true,
+      met: () => true,
+    }, () => ({ runs, baselines }));
+
   const single = { sessions: 1, window: cfg.window };
   const oneByOne = { frames: "single" };
   const singleFrames: number[] = [];
@@ -90,24 +110,8 @@ async function throughput(
       await rawKvRate();
       return pair;
     }));
-  await run.figure({
-    id: "1b",
-    name: "  same, against raw KV (64 sets/atomic)",
-    unit: "/s",
-    target: "(reference)",
-    baselineLabel: "(b) raw KV keys/s",
-    ratio: true,
-    met: () => true,
-  }, () => ({ runs: f1.runs, baselines: rawKv }));
-  await run.figure({
-    id: "1c",
-    name: "  same, one frame per message (no batches)",
-    unit: "/s",
-    target: "(reference)",
-    baselineLabel: "batch messages (1)",
-    ratio: true,
-    met: () => true,
-  }, () => ({ runs: singleFrames, baselines: f1.runs }));
+  await reference("1b", "against raw KV (64 sets/atomic)", "(b) raw KV keys/s", f1.runs, rawKv);
+  await reference("1c", NO_BATCHES, "batch messages (1)", singleFrames, f1.runs);
 
   const many = { sessions: cfg.many, window: cfg.manyWindow };
   const manySingle: number[] = [];
@@ -125,15 +129,7 @@ async function throughput(
       manySingle.push(await updates(plain, { ...many, ...oneByOne }));
       return pair;
     }));
-  await run.figure({
-    id: "2b",
-    name: "  same, one frame per message (no batches)",
-    unit: "/s",
-    target: "(reference)",
-    baselineLabel: "batch messages (2)",
-    ratio: true,
-    met: () => true,
-  }, () => ({ runs: manySingle, baselines: f2.runs }));
+  await reference("2b", NO_BATCHES, "batch messages (2)", manySingle, f2.runs);
 
   await run.figure({
     id: "9",
