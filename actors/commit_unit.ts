@@ -12,16 +12,23 @@ import {
   chunk,
   encodeHead,
   type Head,
+  HEAD_CHARS,
+  headFields,
   type HotSession,
   type HotStore,
   keys,
   SPILLED_MARK,
   storedBytes,
-  TAIL_CHARS,
+  tailChars,
   utf8Encoder,
   VALUE_BYTES,
 } from "../src/hot/hot_store.ts";
-import { type CommandMemory, type CommandRecord, tailRecords } from "../src/hot/command_memory.ts";
+import {
+  type CommandMemory,
+  type CommandPages,
+  type CommandRecord,
+  tailRecords,
+} from "../src/hot/command_memory.ts";
 import { DEFAULT_TTL } from "../src/kind.ts";
 import type { Session } from "../src/session.ts";
 import type { CommitUnit } from "./group_commit.ts";
@@ -39,6 +46,8 @@ export interface UnitOptions {
 export interface BuiltUnit {
   unit: CommitUnit;
   head: Head;
+  /** The command pages the unit writes, for the memory to adopt once it commits. */
+  pages?: CommandPages;
   /** Deletes blobs written for this unit. */
   discard(): Promise<void>;
 }
@@ -110,7 +119,8 @@ export async function buildUnit(
     ? [...tail.log, ...turn.log.map((item) => JSON.stringify(item))]
     : tail.log;
   let cmds = records.length > 0 ? [...tail.cmds, ...records.map((r) => r.packed)] : tail.cmds;
-  const full = chars(log) + chars(cmds) > TAIL_CHARS;
+  let fields: string | undefined = headFields(head); // undefined once the fields change
+  const full = fields.length + tailChars(log, cmds) > HEAD_CHARS;
   let snapshot = turn.snapshot || stale || base === undefined;
   let logValue: Uint8Array | undefined;
   if (full && !snapshot && log.length > 0) {
@@ -134,17 +144,21 @@ export async function buildUnit(
       logs: [],
       logBytes: 0,
     };
+    fields = undefined;
     log = [];
   } else if (logValue) {
     const seq = Number(log[0].slice(1, log[0].indexOf(","))); // each item is `[seq,ops]`
     set(keys.log(id, seq), logValue);
     head = { ...head, logs: [...head.logs, seq], logBytes: head.logBytes + logValue.byteLength };
+    fields = undefined;
     log = [];
   }
   // Records join the pages once the tail is full and the pages' other slots are in memory; the
   // memory is loaded whenever this batch has records, so the tail cannot grow without it.
+  let pages: CommandPages | undefined;
   if (full && memory && cmds.length > 0) {
-    for (const m of memory.pages(id, tailRecords(head.cmds, cmds), expireIn)) {
+    pages = memory.pages(id, tailRecords(head.cmds, cmds), expireIn);
+    for (const m of pages.mutations) {
       mutations.push(m);
       bytes += storedBytes(m.value);
     }
@@ -166,7 +180,7 @@ export async function buildUnit(
     bytes += json.byteLength + 16;
   }
 
-  set(keys.head(id), encodeHead(head));
+  set(keys.head(id), encodeHead(head, fields));
   return {
     unit: {
       check: { key: keys.head(id), versionstamp: base?.versionstamp ?? null },
@@ -175,17 +189,11 @@ export async function buildUnit(
       bytes,
     },
     head,
+    pages,
     discard: async () => {
       await Promise.all(blobs.map((k) => opts.hot.blobs.delete(k).catch(() => {})));
     },
   };
-}
-
-/** UTF-16 code units of `items`: the tail's budget, in bytes for ASCII JSON. */
-function chars(items: readonly string[]): number {
-  let n = 0;
-  for (const item of items) n += item.length;
-  return n;
 }
 
 /** The index row the drainer writes to SQL; terminal rows carry the final state and report. */

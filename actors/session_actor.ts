@@ -367,7 +367,7 @@ export class SessionActor {
     }
     this.#hot = { head: built.head, state: turn.state, versionstamp: outcome.versionstamp };
     this.#stateBytes = turn.stateBytes;
-    this.#commands?.remember(records);
+    this.#commands?.remember(records, built.head, built.pages);
     const events = turn.events;
     return () => {
       // Broadcast first: a socket then sends a command's events before its ack, so a client

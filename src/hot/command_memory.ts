@@ -33,8 +33,8 @@ export interface CommandRecord {
 /** A record as stored: `[id, version]`, `[id, version, result]` or `[id, version, 0, ref]`. */
 type Packed = [string, number] | [string, number, unknown] | [string, number, 0, number];
 
-function unpack(packed: string, slot: number): CommandRecord {
-  const p = JSON.parse(packed) as Packed;
+function unpack(p: Packed, slot: number): CommandRecord {
+  const packed = JSON.stringify(p);
   if (p.length === 4) return { id: p[0], slot, version: p[1], ref: p[3], packed };
   return p.length === 3
     ? { id: p[0], slot, version: p[1], result: p[2], packed }
@@ -60,28 +60,43 @@ function hashId(id: string): number {
   return h | 0 || 1;
 }
 
+/** The command pages a full tail rewrites: their KV mutations, and their JSON by page number. */
+export interface CommandPages {
+  mutations: { type: "set"; key: Deno.KvKey; value: Uint8Array; expireIn: number }[];
+  json: Map<number, string>;
+}
+
 /**
  * One session's remembered command ids. A live actor may keep up to 1,000,
- * so they are held with as few heap objects as possible: each slot is its
- * stored JSON (one flat string, unpacked only when its id comes again) and
- * the ids are found through a typed array of their hashes, with no string
- * or map entry of their own. Fewer objects is less for the GC to trace on
- * a server with thousands of actors.
+ * so they are held with as few heap objects as possible: the ids are found
+ * through a typed array of their hashes, and each record is read, only when
+ * its hash comes again, from the JSON of its page as stored (one flat string
+ * per 16 slots) or from the committed head's tail. A server with thousands
+ * of actors then holds 64 strings an actor, not 1,000, and its garbage
+ * collector has that much less to trace and to move.
  */
 export class CommandMemory {
   #hashes = new Int32Array(PAGE_SLOTS);
-  readonly #packed: (string | undefined)[] = [];
+  /** Each page's stored JSON: 16 packed records or nulls. */
+  readonly #pages: (string | undefined)[] = [];
+  /** The committed tail's packed records (slots not yet in their pages), and the first one's slot. */
+  #tail: readonly string[] = [];
+  #tailSlot = 0;
 
   /** Loads the pages of session `id`, then the records in the tail of its committed `head`. */
   static async load(hot: HotStore, id: string, head: Head | undefined): Promise<CommandMemory> {
     const memory = new CommandMemory();
     for await (const e of hot.kv.list<Uint8Array>({ prefix: keys.commands(id) })) {
-      const base = (e.key[3] as number) * PAGE_SLOTS;
-      const page = JSON.parse(utf8Decoder.decode(e.value)) as (Packed | null)[];
-      page.forEach((p, i) => p && memory.#set(p[0], base + i, JSON.stringify(p)));
+      const page = e.key[3] as number;
+      const json = utf8Decoder.decode(e.value);
+      memory.#pages[page] = json;
+      (JSON.parse(json) as (Packed | null)[]).forEach((p, i) => {
+        if (p) memory.#hash(page * PAGE_SLOTS + i, p[0]);
+      });
     }
-    for (const r of tailRecords(head?.cmds ?? 0, head?.tail?.cmds ?? [])) {
-      memory.#set((JSON.parse(r.packed) as Packed)[0], r.slot, r.packed);
+    memory.#adoptTail(head);
+    for (const r of tailRecords(head?.cmds ?? 0, memory.#tail)) {
+      memory.#hash(r.slot, (JSON.parse(r.packed) as Packed)[0]);
     }
     return memory;
   }
@@ -92,10 +107,19 @@ export class CommandMemory {
     const hashes = this.#hashes;
     for (let slot = 0; slot < hashes.length; slot++) {
       if (hashes[slot] !== h) continue;
-      const record = unpack(this.#packed[slot]!, slot);
-      if (record.id === id) return record;
+      const p = this.#packedAt(slot);
+      if (p?.[0] === id) return unpack(p, slot);
     }
     return undefined;
+  }
+
+  #packedAt(slot: number): Packed | null | undefined {
+    const inTail = (slot - this.#tailSlot + COMMAND_MEMORY) % COMMAND_MEMORY;
+    if (inTail < this.#tail.length) return JSON.parse(this.#tail[inTail]) as Packed;
+    const page = this.#pages[Math.floor(slot / PAGE_SLOTS)];
+    return page === undefined
+      ? undefined
+      : (JSON.parse(page) as (Packed | null)[])[slot % PAGE_SLOTS];
   }
 
   /** A record for a new command: the result inline when small, else a pointer to `eventSeq`. */
@@ -118,39 +142,53 @@ export class CommandMemory {
     return { id, slot, version, ref: eventSeq, packed: JSON.stringify([id, version, 0, eventSeq]) };
   }
 
-  /** The KV mutations that remember `records` on top of what is remembered now. */
+  /** The pages that remember `records` on top of what the pages hold now. */
   pages(
     sessionId: string,
     records: readonly Pick<CommandRecord, "slot" | "packed">[],
     expireIn: number,
-  ): { type: "set"; key: Deno.KvKey; value: Uint8Array; expireIn: number }[] {
-    const touched = new Map<number, (string | undefined)[]>();
+  ): CommandPages {
+    const touched = new Map<number, string[]>();
     for (const r of records) {
       const page = Math.floor(r.slot / PAGE_SLOTS);
       let slots = touched.get(page);
       if (!slots) {
-        slots = this.#packed.slice(page * PAGE_SLOTS, (page + 1) * PAGE_SLOTS);
+        const stored = this.#pages[page];
+        slots = stored === undefined
+          ? []
+          : (JSON.parse(stored) as (Packed | null)[]).map((p) => JSON.stringify(p));
         touched.set(page, slots);
       }
       slots[r.slot % PAGE_SLOTS] = r.packed;
     }
-    return [...touched].map(([page, slots]) => {
-      const json = Array.from({ length: PAGE_SLOTS }, (_, i) => slots[i] ?? "null").join(",");
-      return {
-        type: "set" as const,
-        key: keys.command(sessionId, page),
-        value: utf8Encoder.encode(`[${json}]`),
-        expireIn,
-      };
-    });
+    const out: CommandPages = { mutations: [], json: new Map() };
+    for (const [page, slots] of touched) {
+      const value = utf8Encoder.encode(
+        `[${Array.from({ length: PAGE_SLOTS }, (_, i) => slots[i] ?? "null").join(",")}]`,
+      );
+      // Kept as the decoded value: one flat string, where the template above is a rope.
+      out.json.set(page, utf8Decoder.decode(value));
+      out.mutations.push({ type: "set", key: keys.command(sessionId, page), value, expireIn });
+    }
+    return out;
   }
 
-  /** Adopts committed records, forgetting the ids whose slots they took. */
-  remember(records: CommandRecord[]): void {
-    for (const r of records) this.#set(r.id, r.slot, r.packed);
+  /**
+   * Adopts a commit: its new `records`, the `pages` it wrote, and the tail
+   * of its `head`. The ids whose slots the records took are forgotten.
+   */
+  remember(records: readonly CommandRecord[], head: Head, pages?: CommandPages): void {
+    for (const r of records) this.#hash(r.slot, r.id);
+    for (const [page, json] of pages?.json ?? []) this.#pages[page] = json;
+    this.#adoptTail(head);
   }
 
-  #set(id: string, slot: number, packed: string): void {
+  #adoptTail(head: Head | undefined): void {
+    this.#tail = head?.tail?.cmds ?? [];
+    this.#tailSlot = ((head?.cmds ?? 0) - this.#tail.length) % COMMAND_MEMORY;
+  }
+
+  #hash(slot: number, id: string): void {
     if (slot >= this.#hashes.length) {
       const grown = new Int32Array(
         Math.min(COMMAND_MEMORY, Math.max(slot + 1, this.#hashes.length * 2)),
@@ -159,6 +197,5 @@ export class CommandMemory {
       this.#hashes = grown;
     }
     this.#hashes[slot] = hashId(id);
-    this.#packed[slot] = packed;
   }
 }

@@ -13,7 +13,7 @@
  *   by time, so the outbox is read in commit order.
  *
  * Most commits write one key, the head, whose tail carries their ops and
- * command ids. Once the tail passes {@linkcode TAIL_CHARS}, it goes out as a
+ * command ids. Once the head would pass {@linkcode HEAD_CHARS}, the tail goes out as a
  * log entry and command pages. So a commit's cost does not grow with the
  * state, and it touches as few database pages as KV allows: one key where a
  * log entry and a command page would cost three. A snapshot is written every
@@ -57,19 +57,36 @@ export interface Tail {
 }
 
 /**
- * Characters of log items and command records a head's tail holds at most
- * (bytes, for ASCII JSON): the head then stays within one database page and
- * one overflow page of KV's SQLite.
+ * Characters a head's JSON holds at most before its tail goes out (bytes, for
+ * ASCII JSON). KV's SQLite keeps a value of up to about 1,000 bytes (key and
+ * columns included) in its B-tree page; a larger one spills to overflow
+ * pages, and then a commit of 100 heads takes twice as long (1.7 against
+ * 3.7 ms, `kv.atomic()` of 100 checked sets of 1,000 and 1,200 bytes).
  */
-export const TAIL_CHARS = 3072;
+export const HEAD_CHARS = 880;
 
-/** The stored JSON of a head: its fields, then the tail's items as JSON arrays. */
-export function encodeHead(head: Head): Uint8Array {
-  const { tail, ...fields } = head;
-  const json = JSON.stringify(fields);
-  if (!tail) return encoder.encode(json);
+/** The JSON of a head's fields, without its tail. */
+export function headFields(head: Head): string {
+  const { tail: _, ...fields } = head;
+  return JSON.stringify(fields);
+}
+
+/** Characters the tail's items add to a head's JSON, framing included. */
+export function tailChars(log: readonly string[], cmds: readonly string[]): number {
+  let n = 27 + log.length + cmds.length; // `,"tail":{"log":[],"cmds":[]}` and the commas
+  for (const item of log) n += item.length;
+  for (const item of cmds) n += item.length;
+  return n;
+}
+
+/** The stored JSON of a head: its fields (`fields`, when already known), then the tail's items as JSON arrays. */
+export function encodeHead(head: Head, fields = headFields(head)): Uint8Array {
+  const { tail } = head;
+  if (!tail) return encoder.encode(fields);
   return encoder.encode(
-    `${json.slice(0, -1)},"tail":{"log":[${tail.log.join(",")}],"cmds":[${tail.cmds.join(",")}]}}`,
+    `${fields.slice(0, -1)},"tail":{"log":[${tail.log.join(",")}],"cmds":[${
+      tail.cmds.join(",")
+    }]}}`,
   );
 }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { MemoryBlobStore } from "../../src/blobs/memory_blob_store.ts";
 import { COMMAND_MEMORY, CommandMemory } from "../../src/hot/command_memory.ts";
 import { HotStore } from "../../src/hot/hot_store.ts";
+import { headOf } from "../../actors/commit_unit.ts";
 
 // Two ids with the same 32-bit FNV-1a hash, found by search: the memory finds ids by hash.
 const A = "cmd-449599";
@@ -14,9 +15,10 @@ async function commit(
   records: ReturnType<typeof CommandMemory.record>[],
 ) {
   const op = hot.kv.atomic();
-  for (const m of memory.pages("s", records, 60_000)) op.set(m.key, m.value);
+  const pages = memory.pages("s", records, 60_000);
+  for (const m of pages.mutations) op.set(m.key, m.value);
   assert.ok((await op.commit()).ok);
-  memory.remember(records);
+  memory.remember(records, headOf("s", 0), pages);
 }
 
 Deno.test("ids whose hashes collide are told apart, in memory and after a reload from KV", async () => {
