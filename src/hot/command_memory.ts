@@ -131,7 +131,7 @@ export class CommandMemory {
     eventSeq: number,
   ): CommandRecord {
     // Each `packed` is one JSON.stringify, a flat string: concatenation would keep a rope of
-    // several heap objects per remembered id, for as long as the id is remembered.
+    // several heap objects per id for as long as the id rides in the head's tail.
     const json = JSON.stringify(result);
     if (json === undefined) {
       return { id, slot, version, result, packed: JSON.stringify([id, version]) };

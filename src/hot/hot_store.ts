@@ -7,7 +7,7 @@
  *   JSON (data directories from before 0.2 hold it as a KV object);
  * - `["s", id, "c", i]` snapshot chunks: the state's JSON as UTF-8, 60,000 bytes a key;
  * - `["s", id, "l", seq]` the log: JSON Patch ops committed since the snapshot;
- * - `["s", id, "k", page]` remembered command ids, 64 a page (see `command_memory.ts`);
+ * - `["s", id, "k", page]` remembered command ids, 16 a page (see `command_memory.ts`);
  * - `["o", commit, i]` the outbox: the events of every session in one atomic,
  *   packed into as few values as fit, waiting for the drainer. `commit` sorts
  *   by time, so the outbox is read in commit order.
@@ -73,7 +73,9 @@ export function headFields(head: Head): string {
 
 /** Characters the tail's items add to a head's JSON, framing included. */
 export function tailChars(log: readonly string[], cmds: readonly string[]): number {
-  let n = 27 + log.length + cmds.length; // `,"tail":{"log":[],"cmds":[]}` and the commas
+  // `,"tail":{"log":[],"cmds":[]}` adds 28 characters and each array of n items n - 1 commas,
+  // so 27 plus one an item is never fewer than encodeHead writes.
+  let n = 27 + log.length + cmds.length;
   for (const item of log) n += item.length;
   for (const item of cmds) n += item.length;
   return n;
