@@ -5,6 +5,12 @@
  * packed atomic fails its checks, each unit is retried alone so that a
  * conflict is resolved session by session.
  *
+ * Admission keeps the queue short: a session builds its unit only once the
+ * atomics in flight and the next one have room for it (see
+ * {@linkcode GroupCommitter.admit}). Until then its commands gather in its
+ * mailbox, so that under load each session commits many commands at once
+ * instead of waiting in the queue with a unit built from a few.
+ *
  * @module
  */
 import { keys, outboxCommitKey } from "../src/hot/hot_store.ts";
@@ -80,16 +86,55 @@ export class GroupCommitter {
   #queue: Pending[] = [];
   #inFlight = 0;
   readonly #maxInFlight: number;
+  readonly #room: number;
+  /** Sessions admitted and not yet done. */
+  #admitted = 0;
+  /** Sessions waiting for admission, first come first served. */
+  readonly #waiting: (() => void)[] = [];
 
-  /** `grouped: false` commits every unit alone: the baseline of the benchmark. */
+  /**
+   * `grouped: false` commits every unit alone and admits every session at
+   * once: the baseline of the benchmark. `room` is how many sessions may be
+   * admitted at once; by default as many as the atomics in flight can check.
+   */
   constructor(
     kv: Deno.Kv,
-    opts: { observer?: CommitObserver; grouped?: boolean; maxInFlight?: number } = {},
+    opts: { observer?: CommitObserver; grouped?: boolean; maxInFlight?: number; room?: number } =
+      {},
   ) {
     this.#maxInFlight = opts.maxInFlight ?? 2;
+    this.#room = opts.room ?? ATOMIC_LIMITS.checks * this.#maxInFlight;
     this.#kv = kv;
     this.#observer = opts.observer;
     this.#enabled = opts.grouped ?? true;
+  }
+
+  /**
+   * Waits until fewer than `room` sessions are admitted, and returns the
+   * function that ends this admission (call it once the session's commit is
+   * done, or when it has nothing to commit; a second call does nothing). A
+   * session calls this before it takes its next batch from its mailbox.
+   */
+  async admit(): Promise<() => void> {
+    if (this.#enabled && this.#admitted >= this.#room) {
+      // The slot is handed over by `done` below, so #admitted stays as it is.
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else {
+      this.#admitted++;
+    }
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#admitted--;
+    };
+  }
+
+  /** Sessions waiting for admission. */
+  get waiting(): number {
+    return this.#waiting.length;
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * The session actor: one mailbox, one turn at a time.
  *
- * Commands queued while a commit is in flight form the next batch. A batch
+ * Commands queued while a commit is in flight, or while the session waits
+ * for the group committer to admit it, form the next batch. A batch
  * is applied command by command to a {@linkcode Turn} (a command that throws
  * is undone alone), turned into one commit unit (head, log or snapshot,
  * command ids, outbox) and handed to the group committer. Only when KV says
@@ -231,9 +232,16 @@ export class SessionActor {
           await first.task();
           continue;
         }
-        let n = 0;
-        while (n < this.#env.batchMax && n < this.#queue.length && !("task" in this.#queue[n])) n++;
-        await this.#process(this.#queue.splice(0, n) as Pending[]);
+        const done = await this.#env.committer.admit();
+        try {
+          let n = 0;
+          while (n < this.#env.batchMax && n < this.#queue.length && !("task" in this.#queue[n])) {
+            n++;
+          }
+          await this.#process(this.#queue.splice(0, n) as Pending[]);
+        } finally {
+          done();
+        }
       }
     } finally {
       this.#running = false;

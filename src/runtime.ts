@@ -181,6 +181,7 @@ export class Runtime {
       actorsHoldingCommandIds: this.#registry.holdingCommandIds(),
       outboxPending: this.#drainer.pending,
       outboxLagMs: this.#drainer.lagMs(),
+      commitWaiting: committer.waiting,
     });
     const tick = opts.tickMs ?? 30_000;
     if (tick > 0) {

@@ -80,8 +80,8 @@ class NodeSqliteDatabase implements SqliteDatabase {
 }
 
 /**
- * Opens a SQLite database with WAL, `busy_timeout`, `synchronous=NORMAL` and
- * foreign keys on, and returns a Kysely dialect over it.
+ * Opens a SQLite database with WAL, `busy_timeout`, `synchronous=NORMAL`,
+ * foreign keys on and a 16 MiB page cache, and returns a Kysely dialect over it.
  *
  * @example
  * ```ts
@@ -96,5 +96,11 @@ export function openSqliteDialect(options: SqliteDialectOptions = {}): SqliteDia
   db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   db.exec(`PRAGMA synchronous = NORMAL`);
   db.exec(`PRAGMA foreign_keys = ON`);
+  // 16 MiB of page cache (the default is 2 MiB) and a checkpoint every 4,000 WAL pages (default
+  // 1,000): under load each transaction touches the newest index page of many sessions, and
+  // these are then read from the cache and copied back once per checkpoint, not re-read and
+  // re-copied every few commits.
+  db.exec(`PRAGMA cache_size = -16384`);
+  db.exec(`PRAGMA wal_autocheckpoint = 4000`);
   return new SqliteDialect({ database: new NodeSqliteDatabase(db) });
 }
