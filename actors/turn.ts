@@ -13,7 +13,14 @@ import { applyShared } from "../src/json_patch.ts";
 import { TooLargeError, ValidationError } from "../src/errors.ts";
 import type { SessionKind } from "../src/kind.ts";
 import { type Head } from "../src/hot/hot_store.ts";
-import { assertSize, LIMITS, meanProgress, type SessionEvent, utf8Length } from "../src/session.ts";
+import {
+  assertSize,
+  eventJson,
+  LIMITS,
+  meanProgress,
+  type SessionEvent,
+  utf8Length,
+} from "../src/session.ts";
 
 enablePatches();
 setAutoFreeze(false);
@@ -45,7 +52,6 @@ export class Turn {
   kind: SessionKind | undefined;
   /** Events emitted so far in this batch. */
   readonly events: SessionEvent[];
-  readonly #json: string[] = [];
   /** State ops of this batch, by seq, for the log. */
   readonly log: [number, Operation[]][];
   /** Upper bound of the state's JSON size. */
@@ -114,13 +120,12 @@ export class Turn {
     this.force = m.force;
     this.report = m.report;
     this.events.length = m.events;
-    this.#json.length = Math.min(this.#json.length, m.events);
     this.log.length = m.log;
   }
 
-  /** The JSON of event `i`, made once: the batch's size budget and the outbox both need it. */
+  /** The JSON of event `i`, made once: the batch's size budget, the outbox and the sockets need it. */
   eventJson(i: number): string {
-    return this.#json[i] ??= JSON.stringify(this.events[i]);
+    return eventJson(this.events[i]);
   }
 
   /** The session's id. */

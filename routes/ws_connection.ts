@@ -11,7 +11,7 @@
  * @module
  */
 import { DenizenError } from "../src/errors.ts";
-import type { SessionEvent } from "../src/session.ts";
+import { eventJson, type SessionEvent } from "../src/session.ts";
 import { startCommand } from "./ws_commands.ts";
 import {
   type ClientFrame,
@@ -330,16 +330,23 @@ function errorFrame(error: unknown, id?: string): ServerFrame {
   return { t: "error", ...idPart, code: "internal", message: "Internal error" };
 }
 
-/** Event frames are serialized once, however many subscribers receive them. */
-const eventFrames = new WeakMap<SessionEvent, string>();
+const SESSION_ID_KEY = '{"sessionId":';
 
+/**
+ * An event's frame: the event's JSON, made once for the outbox and shared by
+ * every subscriber, with `"t":"event"` in place of its `sessionId`.
+ */
 function eventFrame(e: SessionEvent): string {
-  let text = eventFrames.get(e);
-  if (text === undefined) {
-    const frame: ServerFrame = { t: "event", seq: e.seq, type: e.type, data: e.data, at: e.at };
-    if (e.agent !== undefined) frame.agent = e.agent;
-    text = JSON.stringify(frame);
-    eventFrames.set(e, text);
+  const json = eventJson(e);
+  const id = JSON.stringify(e.sessionId);
+  const rest = SESSION_ID_KEY.length + id.length;
+  if (
+    json.startsWith(SESSION_ID_KEY) && json.startsWith(id, SESSION_ID_KEY.length) &&
+    json[rest] === ","
+  ) {
+    return `{"t":"event",${json.slice(rest + 1)}`;
   }
-  return text;
+  const frame: ServerFrame = { t: "event", seq: e.seq, type: e.type, data: e.data, at: e.at };
+  if (e.agent !== undefined) frame.agent = e.agent;
+  return JSON.stringify(frame);
 }

@@ -8,13 +8,7 @@
  * @module
  */
 import type { HistoryBatch, HistoryStore } from "./history/history_store.ts";
-import {
-  type HotStore,
-  keys,
-  outboxCommitKey,
-  SPILLED_MARK,
-  utf8Decoder,
-} from "./hot/hot_store.ts";
+import { type HotStore, keys, mayHoldSpilled, outboxCommitKey } from "./hot/hot_store.ts";
 import { TERMINAL } from "./session.ts";
 
 /** Drainer options. */
@@ -186,14 +180,13 @@ export class OutboxDrainer {
       if (entries.length === this.#batch) break;
     }
     if (entries.length === 0) return undefined;
-    // Values of inline entries go to the writer as text, for it to parse (off the main thread
-    // when it is a worker); only values that point at spilled entries are read here.
+    // Values of inline entries go to the writer as they are, for it to decode and parse (off the
+    // main thread when it is a worker); only values that point at spilled entries are read here.
     const batch: Required<HistoryBatch> = { events: [], sessions: [], encoded: [] };
     const spilled: string[] = [];
     for (const e of entries) {
-      const text = utf8Decoder.decode(e.value as Uint8Array);
-      if (!text.includes(SPILLED_MARK)) {
-        batch.encoded.push(text);
+      if (!mayHoldSpilled(e.value as Uint8Array)) {
+        batch.encoded.push(e.value as Uint8Array);
         continue;
       }
       const value = await hot.outboxEntries(e.value as Uint8Array);

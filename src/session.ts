@@ -120,6 +120,16 @@ export interface SessionEvent {
   at: string;
 }
 
+/** Each event's JSON, made once however many need it (the batch's budget, the outbox, every socket). */
+const eventJsons = new WeakMap<SessionEvent, string>();
+
+/** The JSON of `e`, made on first use: an event is not changed once emitted. */
+export function eventJson(e: SessionEvent): string {
+  let json = eventJsons.get(e);
+  if (json === undefined) eventJsons.set(e, json = JSON.stringify(e));
+  return json;
+}
+
 /** Limits of SPEC §1, in bytes of UTF-8 JSON. */
 export const LIMITS = {
   state: 512 * 1024,

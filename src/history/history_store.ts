@@ -25,11 +25,13 @@ export interface HistoryBatch {
   /** Upserted by id; a row whose `version` is lower than the stored one is ignored. */
   sessions: SessionRecord[];
   /**
-   * More of the batch as JSON text, each an array of {@linkcode BatchEntry}
-   * (the KV outbox's value format). The writer parses it, so that a writer
-   * on a worker thread takes the parsing off the main thread too.
+   * More of the batch as UTF-8 JSON, each an array of {@linkcode BatchEntry}
+   * (the KV outbox's values as they are). The writer decodes and parses it,
+   * so that a writer on a worker thread takes that off the main thread too;
+   * a worker writer is handed the bytes, and the caller's arrays are then
+   * emptied.
    */
-  encoded?: string[];
+  encoded?: Uint8Array[];
 }
 
 /** One session's share of an encoded batch: events and, optionally, its index row. */
@@ -48,6 +50,8 @@ export interface BatchSummary {
   sessions: { id: string; status: Status; version: number }[];
 }
 
+const utf8 = new TextDecoder();
+
 /** `batch` with its encoded part parsed into events and index rows. */
 export function decodeBatch(
   batch: HistoryBatch,
@@ -55,8 +59,8 @@ export function decodeBatch(
   if (!batch.encoded?.length) return batch;
   const events = [...batch.events];
   const sessions = [...batch.sessions];
-  for (const text of batch.encoded) {
-    for (const entry of JSON.parse(text) as BatchEntry[]) {
+  for (const bytes of batch.encoded) {
+    for (const entry of JSON.parse(utf8.decode(bytes)) as BatchEntry[]) {
       for (const e of entry.events) events.push(e);
       if (entry.session) sessions.push(entry.session);
     }

@@ -104,7 +104,11 @@ export class WorkerWriter implements HistoryWriter {
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
       this.#waiters.set(id, { resolve, reject });
-      worker.postMessage({ ...request, id });
+      // The encoded part is handed over, not copied.
+      const transfer = request.op === "write"
+        ? [...new Set(request.batch.encoded?.map((b) => b.buffer as ArrayBuffer))]
+        : [];
+      worker.postMessage({ ...request, id }, transfer);
     });
   }
 

@@ -141,6 +141,24 @@ export type OutboxEntry = BatchEntry;
 /** What a spilled entry's JSON starts with; an outbox value without it holds inline entries only. */
 export const SPILLED_MARK = '{"blob":';
 
+const SPILLED_BYTES = new TextEncoder().encode(SPILLED_MARK);
+
+/** Whether an outbox value's UTF-8 holds {@linkcode SPILLED_MARK}: false means every entry is inline. */
+export function mayHoldSpilled(value: Uint8Array): boolean {
+  // Look for the mark's `b`, rarer than its `{` and `"`, then compare the whole mark around it.
+  const at = 2;
+  for (
+    let i = value.indexOf(SPILLED_BYTES[at], at);
+    i !== -1;
+    i = value.indexOf(SPILLED_BYTES[at], i + 1)
+  ) {
+    let j = 0;
+    while (j < SPILLED_BYTES.length && value[i - at + j] === SPILLED_BYTES[j]) j++;
+    if (j === SPILLED_BYTES.length) return true;
+  }
+  return false;
+}
+
 /** Payload bytes per KV value, below KV's 65,536 with room for framing. */
 export const VALUE_BYTES = 60_000;
 

@@ -103,7 +103,7 @@ export function historyConformance(
       encoded: [
         JSON.stringify([{ events: events.slice(1, 3) }, { events: [events[3]], session: x4 }]),
         JSON.stringify([{ events: [events[4]], session: y }]),
-      ],
+      ].map((text) => new TextEncoder().encode(text)),
     });
     assert.equal(summary.events, 5);
     assert.deepEqual(

@@ -137,3 +137,23 @@ Deno.test("a patch on a socket whose session was completed meanwhile is refused 
   await p.close();
   await srv.close();
 });
+
+Deno.test("an event frame carries the event without its session id, live and replayed alike", async () => {
+  const srv = await serve({ runtime: { kinds: [counter] } });
+  const s = await srv.rt.create("counter");
+  const live = await Peer.open(srv.url(s.id, { agent: "bot" }));
+  live.send({ t: "action", id: "c1", name: "inc", args: { by: 2 } });
+  const ack = await live.next((f) => f.t === "ack");
+  const frame = live.frames.find((f) => f.t === "event" && f.seq === ack.version)!;
+  const [stored] = await srv.rt.events(s.id, { after: ack.version - 1, limit: 1 });
+  const { sessionId, ...rest } = stored;
+  assert.equal(sessionId, s.id);
+  assert.deepEqual(frame, { t: "event", ...rest });
+  assert.deepEqual(Object.keys(frame), ["t", "seq", "type", "data", "at", "agent"]);
+  await live.close();
+
+  const late = await Peer.open(srv.url(s.id, { since: 1 })); // replayed before the welcome
+  assert.deepEqual(late.frames.find((f) => f.t === "event" && f.seq === ack.version), frame);
+  await late.close();
+  await srv.close();
+});
