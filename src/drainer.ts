@@ -11,6 +11,16 @@ import type { HistoryBatch, HistoryStore } from "./history/history_store.ts";
 import { type HotStore, keys, mayHoldSpilled, outboxCommitKey } from "./hot/hot_store.ts";
 import { TERMINAL } from "./session.ts";
 
+/**
+ * How long the drainer waits after a commit, under light load, before it
+ * copies the outbox into SQL. Every pass reads and deletes outbox keys through
+ * KV's one writer thread, next to the commits that acks wait for: figure 3's
+ * p99 (1,000 updates/s on a fresh server) had a median of 6.3 ms over 9 runs
+ * with 20 ms, and 4.4 ms with 100 ms. Under load, 256 pending events start a
+ * pass at once.
+ */
+export const DRAIN_DELAY_MS = 100;
+
 /** Drainer options. */
 export interface DrainerOptions {
   hot: HotStore;
@@ -21,7 +31,7 @@ export interface DrainerOptions {
   batch?: number;
   /** Deletes drained outbox keys; the runtime folds them into the next group commit. Default: its own atomics. */
   deleteKeys?(keys: Deno.KvKey[]): Promise<void>;
-  /** How long a notify waits for more commits before a pass, in ms, unless 256 events are pending. Default 20. */
+  /** How long a notify waits for more commits before a pass, in ms, unless 256 events are pending. Default {@linkcode DRAIN_DELAY_MS}. */
   delayMs?: number;
   /** Called when a pass fails; the drainer retries on the next notify or tick. */
   onError?(error: unknown): void;
@@ -61,11 +71,11 @@ export class OutboxDrainer {
       return;
     }
     // Wait a moment for more commits, so that one pass (one SQL transaction) carries many.
-    if (this.pending < 256 && (this.#opts.delayMs ?? 20) > 0) {
+    if (this.pending < 256 && (this.#opts.delayMs ?? DRAIN_DELAY_MS) > 0) {
       this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
         if (!this.#running && !this.#closed) this.#running = this.#loop();
-      }, this.#opts.delayMs ?? 20);
+      }, this.#opts.delayMs ?? DRAIN_DELAY_MS);
       return;
     }
     this.#start();
