@@ -5,9 +5,9 @@
  * packed atomic fails its checks, each unit is retried alone so that a
  * conflict is resolved session by session.
  *
- * Admission keeps the queue short: a session builds its unit only once the
- * atomics in flight and the next one have room for it (see
- * {@linkcode GroupCommitter.admit}). Until then its commands gather in its
+ * Admission keeps the queue short: a session takes its next batch only once
+ * fewer sessions are between taking a batch and having it committed than
+ * the atomics in flight can check (see {@linkcode GroupCommitter.admit}). Until then its commands gather in its
  * mailbox, so that under load each session commits many commands at once
  * instead of waiting in the queue with a unit built from a few.
  *
