@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { keys, outboxCommitKey } from "../src/hot/hot_store.ts";
+import { type CommittedOutbox, keys, outboxCommitKey } from "../src/hot/hot_store.ts";
 
 /** Bytes of fragments per shared outbox value, under KV's 65,536 per value. */
 const OUTBOX_VALUE_BYTES = 60_000;
@@ -82,6 +82,7 @@ interface Pending {
 export class GroupCommitter {
   readonly #kv: Deno.Kv;
   readonly #observer?: CommitObserver;
+  readonly #outbox?: (values: CommittedOutbox[]) => void;
   readonly #enabled: boolean;
   #queue: Pending[] = [];
   #inFlight = 0;
@@ -96,16 +97,24 @@ export class GroupCommitter {
    * `grouped: false` commits every unit alone and admits every session at
    * once: the baseline of the benchmark. `room` is how many sessions may be
    * admitted at once; by default as many as the atomics in flight can check.
+   * `outbox` receives the outbox values of each atomic once it committed,
+   * before its units are resolved.
    */
   constructor(
     kv: Deno.Kv,
-    opts: { observer?: CommitObserver; grouped?: boolean; maxInFlight?: number; room?: number } =
-      {},
+    opts: {
+      observer?: CommitObserver;
+      outbox?: (values: CommittedOutbox[]) => void;
+      grouped?: boolean;
+      maxInFlight?: number;
+      room?: number;
+    } = {},
   ) {
     this.#maxInFlight = opts.maxInFlight ?? 2;
     this.#room = opts.room ?? ATOMIC_LIMITS.checks * this.#maxInFlight;
     this.#kv = kv;
     this.#observer = opts.observer;
+    this.#outbox = opts.outbox;
     this.#enabled = opts.grouped ?? true;
   }
 
@@ -188,9 +197,12 @@ export class GroupCommitter {
 
   async #commitBatch(batch: Pending[]): Promise<void> {
     const started = performance.now();
+    const commit = outboxCommitKey();
+    const outbox = packOutbox(batch.flatMap((p) => p.unit.outbox ?? []))
+      .map((value, i) => ({ key: keys.outbox(commit, i), value }));
     let result: Deno.KvCommitResult | Deno.KvCommitError;
     try {
-      result = await this.#atomic(batch);
+      result = await this.#atomic(batch, outbox);
     } catch (error) {
       if (batch.length === 1) return batch[0].reject(error);
       return this.#one(batch);
@@ -198,6 +210,7 @@ export class GroupCommitter {
     if (result.ok) {
       const mutations = batch.reduce((n, p) => n + p.unit.mutations.length, 0);
       this.#observer?.committed(batch.length, mutations, performance.now() - started);
+      if (outbox.length > 0) this.#outbox?.(outbox);
       for (const p of batch) p.resolve({ ok: true, versionstamp: result.versionstamp });
     } else if (batch.length === 1) {
       batch[0].resolve({ ok: false });
@@ -211,16 +224,16 @@ export class GroupCommitter {
     for (const p of batch) await this.#commitBatch([p]);
   }
 
-  #atomic(batch: Pending[]): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+  #atomic(
+    batch: Pending[],
+    outbox: CommittedOutbox[],
+  ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
     const op = this.#kv.atomic();
     for (const p of batch) {
       if (p.unit.check) op.check(p.unit.check);
       op.mutate(...p.unit.mutations);
     }
-    const commit = outboxCommitKey();
-    packOutbox(batch.flatMap((p) => p.unit.outbox ?? [])).forEach((value, i) => {
-      op.set(keys.outbox(commit, i), value);
-    });
+    for (const { key, value } of outbox) op.set(key, value);
     return op.commit();
   }
 }

@@ -5,21 +5,38 @@
  * drained on start. A session that reached a terminal status is retired
  * from KV once its last events are in SQL.
  *
+ * The outbox values this process commits are handed to the drainer as they
+ * were written ({@linkcode OutboxDrainer.committed}), so that its passes do
+ * not read them back from KV, where reads slow the commits acks wait for. It
+ * walks the KV outbox on start, after a failed pass, when the values it holds
+ * pass {@linkcode HELD_BYTES}, on `flush`, and when asked for everything
+ * committed so far (`drainCommitted`, which the runtime's tick calls too, so
+ * another instance's leftovers are drained).
+ *
  * @module
  */
 import type { HistoryBatch, HistoryStore } from "./history/history_store.ts";
-import { type HotStore, keys, mayHoldSpilled, outboxCommitKey } from "./hot/hot_store.ts";
+import {
+  type CommittedOutbox,
+  type HotStore,
+  keys,
+  mayHoldSpilled,
+  outboxCommitKey,
+} from "./hot/hot_store.ts";
 import { TERMINAL } from "./session.ts";
 
 /**
- * How long the drainer waits after a commit, under light load, before it
- * copies the outbox into SQL. Every pass reads and deletes outbox keys in the
- * KV that holds the commits acks wait for, and slows them: figure 3's
- * p99 (1,000 updates/s on a fresh server) had a median of 6.3 ms over 9 runs
- * with 20 ms, and 4.4 ms with 100 ms. Under load, 256 pending events start a
- * pass at once.
+ * How long the drainer waits after a commit, under light load, before a pass
+ * copies it into SQL; under load, 256 pending events start a pass at once.
+ * Passes share the machine and KV with the commits acks wait for. When every
+ * pass still read the outbox back from KV, figure 3's p99 (1,000 updates/s on
+ * a fresh server) had a median of 6.3 ms over 9 runs with 20 ms, and 4.4 ms
+ * with 100 ms.
  */
 export const DRAIN_DELAY_MS = 100;
+
+/** Bytes of committed outbox values the drainer holds at most; past that, it walks KV instead. */
+export const HELD_BYTES = 16 * 1024 * 1024;
 
 /** Drainer options. */
 export interface DrainerOptions {
@@ -50,6 +67,11 @@ export class OutboxDrainer {
   pending = 0;
   /** Time of the oldest undrained commit of this process, or undefined. */
   #oldest: number | undefined;
+  /** Outbox values this process committed and no pass has taken yet, in commit order. */
+  #held: CommittedOutbox[] = [];
+  #heldBytes = 0;
+  /** Set when the KV outbox may hold values that #held does not: the next loop walks it. */
+  #walk = true;
 
   constructor(opts: DrainerOptions) {
     this.#opts = opts;
@@ -59,6 +81,26 @@ export class OutboxDrainer {
   /** Milliseconds the oldest undrained commit has waited: the history lag. */
   lagMs(now = Date.now()): number {
     return this.#oldest === undefined ? 0 : now - this.#oldest;
+  }
+
+  /**
+   * Takes the outbox values of a commit as they were written, for a pass to
+   * copy without reading them back from KV.
+   */
+  committed(values: readonly CommittedOutbox[]): void {
+    if (this.#walk) return; // the walk reads them from KV
+    for (const v of values) {
+      this.#held.push(v);
+      this.#heldBytes += v.value.byteLength;
+    }
+    if (this.#heldBytes > HELD_BYTES) this.#drop();
+  }
+
+  /** Forgets the held values: they are in KV, and the next loop walks it. */
+  #drop(): void {
+    this.#held = [];
+    this.#heldBytes = 0;
+    this.#walk = true;
   }
 
   /** Tells the drainer that `events` were committed. */
@@ -90,6 +132,7 @@ export class OutboxDrainer {
   /** Drains until the outbox is empty. Unbounded under steady load: for close and tests. */
   async flush(): Promise<void> {
     while (this.#running) await this.#running;
+    this.#drop();
     this.#start();
     await this.#running;
   }
@@ -119,31 +162,46 @@ export class OutboxDrainer {
   }
 
   async #loop(): Promise<void> {
-    // Passes walk the outbox with a cursor and do not wait for their deletes: the next pass
-    // reads past the last key while the deletes ride a group commit. At the end of the
-    // outbox the deletes are awaited and the walk starts again from the front.
-    let cursor: Deno.KvKey | undefined;
+    // Passes do not wait for their deletes: the next pass goes on while the deletes ride a
+    // group commit. A walk of the KV outbox reads past the last key with a cursor; at its end
+    // the deletes are awaited and it starts again from the front, until that finds nothing.
     const tails: Promise<void>[] = [];
+    const pass = async (r: { finish: Promise<void> }) => {
+      tails.push(r.finish);
+      if (tails.length > 4) await tails.shift();
+    };
     try {
       do {
         this.#again = false;
-        while (true) {
-          const r = await this.#read(keys.outboxAll, undefined, cursor);
-          if (r) {
-            cursor = r.last;
-            tails.push(r.finish);
-            if (tails.length > 4) await tails.shift();
-            continue;
+        if (this.#walk) {
+          // Values committed from now on are held as well; a pass may then copy one twice,
+          // which the idempotent writes make harmless.
+          this.#walk = false;
+          let cursor: Deno.KvKey | undefined;
+          while (true) {
+            const r = await this.#read(keys.outboxAll, undefined, cursor);
+            if (r) {
+              cursor = r.last;
+              await pass(r);
+              continue;
+            }
+            await Promise.all(tails.splice(0));
+            if (cursor === undefined) break;
+            cursor = undefined;
           }
-          await Promise.all(tails.splice(0));
-          if (cursor === undefined) break;
-          cursor = undefined;
         }
+        while (this.#held.length > 0) {
+          const values = this.#held.splice(0, this.#batch);
+          for (const v of values) this.#heldBytes -= v.value.byteLength;
+          await pass(await this.#track(this.#copy(values)));
+        }
+        await Promise.all(tails.splice(0));
       } while (this.#again && !this.#closed);
       this.#oldest = undefined;
       this.pending = 0;
     } catch (error) {
       await Promise.allSettled(tails);
+      this.#drop(); // what failed is still in KV
       this.#opts.onError?.(error);
     } finally {
       this.#running = undefined;
@@ -168,7 +226,11 @@ export class OutboxDrainer {
     upTo?: string,
     cursor?: Deno.KvKey,
   ): Promise<{ last: Deno.KvKey; finish: Promise<void> } | undefined> {
-    const p = this.#readOnce(prefix, upTo, cursor);
+    return this.#track(this.#readOnce(prefix, upTo, cursor));
+  }
+
+  /** Counts `p` among the passes in flight until its deletes are done (see `quiesce`). */
+  #track<T extends { finish: Promise<void> } | undefined>(p: Promise<T>): Promise<T> {
     const tracked = p.then((r) => r?.finish);
     this.#passes.add(tracked);
     tracked.finally(() => this.#passes.delete(tracked)).catch(() => {});
@@ -180,26 +242,35 @@ export class OutboxDrainer {
     upTo?: string,
     cursor?: Deno.KvKey,
   ): Promise<{ last: Deno.KvKey; finish: Promise<void> } | undefined> {
-    const { hot, history } = this.#opts;
-    const entries: Deno.KvEntry<unknown>[] = [];
+    const values: CommittedOutbox[] = [];
     const selector = cursor ? { prefix, start: cursor } : { prefix };
-    for await (const e of hot.kv.list(selector, { limit: this.#batch + 1 })) {
+    for await (
+      const e of this.#opts.hot.kv.list<Uint8Array>(selector, { limit: this.#batch + 1 })
+    ) {
       if (cursor && sameKey(e.key, cursor)) continue;
       if (upTo !== undefined && (e.key[1] as string) > upTo) break;
-      entries.push(e);
-      if (entries.length === this.#batch) break;
+      values.push(e);
+      if (values.length === this.#batch) break;
     }
-    if (entries.length === 0) return undefined;
+    return values.length === 0 ? undefined : await this.#copy(values);
+  }
+
+  /**
+   * Copies outbox values into SQL. Returns the last key and the rest of the work (deletes,
+   * spilled blobs, retirements).
+   */
+  async #copy(values: CommittedOutbox[]): Promise<{ last: Deno.KvKey; finish: Promise<void> }> {
+    const { hot, history } = this.#opts;
     // Values of inline entries go to the writer as they are, for it to decode and parse (off the
     // main thread when it is a worker); only values that point at spilled entries are read here.
     const batch: Required<HistoryBatch> = { events: [], sessions: [], encoded: [] };
     const spilled: string[] = [];
-    for (const e of entries) {
-      if (!mayHoldSpilled(e.value as Uint8Array)) {
-        batch.encoded.push(e.value as Uint8Array);
+    for (const e of values) {
+      if (!mayHoldSpilled(e.value)) {
+        batch.encoded.push(e.value);
         continue;
       }
-      const value = await hot.outboxEntries(e.value as Uint8Array);
+      const value = await hot.outboxEntries(e.value);
       spilled.push(...value.spilled);
       for (const entry of value.entries) {
         batch.events.push(...entry.events);
@@ -208,7 +279,7 @@ export class OutboxDrainer {
     }
     const summary = await history.write(batch);
     this.pending = Math.max(0, this.pending - summary.events);
-    const drained = entries.map((e) => e.key);
+    const drained = values.map((e) => e.key);
     const finish = (async () => {
       if (this.#opts.deleteKeys) {
         await this.#opts.deleteKeys(drained);

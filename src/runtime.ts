@@ -147,7 +147,11 @@ export class Runtime {
     this.metrics = new Metrics();
     this.#hot = new HotStore(stores.kv, stores.blobs);
     const grouped = opts.groupCommit ?? true;
-    const committer = new GroupCommitter(stores.kv, { observer: this.metrics, grouped });
+    const committer = new GroupCommitter(stores.kv, {
+      observer: this.metrics,
+      outbox: (values) => this.#drainer.committed(values),
+      grouped,
+    });
     this.#drainer = new OutboxDrainer({
       hot: this.#hot,
       history: stores.history,
@@ -162,7 +166,10 @@ export class Runtime {
           await committer.commit({ mutations, bytes: mutations.length * 64 }, { urgent: true });
         }
       },
-      onError: (e) => this.metrics.drainErrors++ && console.error("drain failed:", e),
+      onError: (e) => {
+        this.metrics.drainErrors++;
+        console.error("drain failed:", e);
+      },
     });
     this.#registry = new ActorRegistry({
       hot: this.#hot,

@@ -135,6 +135,12 @@ export function outboxCommitKey(now = Date.now()): string {
     (commitCounter++).toString(36).padStart(4, "0") + instance;
 }
 
+/** An outbox value as committed: its `["o", commit, i]` key and its UTF-8 JSON (an array of {@linkcode OutboxEntry}). */
+export interface CommittedOutbox {
+  key: Deno.KvKey;
+  value: Uint8Array;
+}
+
 /** One outbox entry: one session's events and, on its unit's last entry, its index row. */
 export type OutboxEntry = BatchEntry;
 
