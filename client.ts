@@ -23,13 +23,12 @@
 import jsonpatch, { type Operation } from "fast-json-patch";
 import type { ServerFrame, WelcomeFrame } from "./routes/ws_frames.ts";
 import type { ActionArgs, SessionKind } from "./src/kind.ts";
+import { batchLength, batchMessage } from "./src/batch_message.ts";
 
 export type { ActionArgs, WelcomeFrame };
 
-/** Most frames in one batch message: the server's `BATCH_MAX` (`routes/ws_frames.ts`). */
-export const BATCH_MAX = 1000;
-/** A batch message stops growing at this many UTF-16 units (at most 768 KiB of UTF-8, under the 1 MiB frame limit). */
-const BATCH_CHARS = 256 * 1024;
+/** Most frames in one batch message, the server's limit too. */
+export { BATCH_MAX } from "./src/batch_message.ts";
 
 /** Timers, injectable so backoff is tested without sleeping. */
 export interface Timers {
@@ -510,14 +509,9 @@ function send(ws: WebSocket, text: string): void {
 
 /** Sends frames (JSON texts), in order, as few batch messages as the limits allow. */
 function sendBatched(ws: WebSocket, texts: string[]): void {
-  let i = 0;
-  while (i < texts.length) {
-    let n = 1;
-    let chars = texts[i].length;
-    while (
-      n < BATCH_MAX && i + n < texts.length && chars + texts[i + n].length < BATCH_CHARS
-    ) chars += texts[i + n++].length + 1;
-    send(ws, n === 1 ? texts[i] : `[${texts.slice(i, i + n).join(",")}]`);
+  for (let i = 0; i < texts.length;) {
+    const n = batchLength(texts, i);
+    send(ws, batchMessage(texts.slice(i, i + n)));
     i += n;
   }
 }

@@ -7,9 +7,10 @@
  *
  * Admission keeps the queue short: a session takes its next batch only once
  * fewer sessions are between taking a batch and having it committed than
- * the atomics in flight can check (see {@linkcode GroupCommitter.admit}). Until then its commands gather in its
- * mailbox, so that under load each session commits many commands at once
- * instead of waiting in the queue with a unit built from a few.
+ * the atomics in flight can check (see {@linkcode GroupCommitter.admit}).
+ * Until then its commands gather in its mailbox, so that under load each
+ * session commits many commands at once instead of waiting in the queue
+ * with a unit built from a few.
  *
  * @module
  */

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { batchLength, batchMessage } from "../src/batch_message.ts";
 import { DenizenError } from "../src/errors.ts";
 import { eventJson, type SessionEvent } from "../src/session.ts";
 import { startCommand } from "./ws_commands.ts";
@@ -43,8 +44,6 @@ export const CLOSE = {
 
 /** How often a blocked queue retries the socket, in ms. */
 const FLUSH_POLL_MS = 5;
-/** A batch message of a `?batch=1` connection stops growing at this many UTF-16 units. */
-const BATCH_CHARS = 256 * 1024;
 
 /** Who is connecting, decided before the upgrade. */
 export interface ConnectionInit {
@@ -296,13 +295,9 @@ export class WsConnection implements HubMember {
     }
   }
 
-  /** The queue's head as one message: a frame alone, or an array of those that fit in {@linkcode BATCH_CHARS}. */
+  /** The queue's head as one message: a frame alone, or an array of as many as fit. */
   #takeBatch(): string {
-    const out = this.#out;
-    let n = 1;
-    let chars = out[0].length;
-    while (n < out.length && chars + out[n].length < BATCH_CHARS) chars += out[n++].length + 1;
-    return n === 1 ? out.shift()! : `[${out.splice(0, n).join(",")}]`;
+    return batchMessage(this.#out.splice(0, batchLength(this.#out, 0, Infinity)));
   }
 
   /** Resolves once the queue is at most half full, so a replay never outruns the socket. */

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { agentInput, messageInput, resultInput } from "../src/inputs.ts";
 import { LIMITS, type Session, utf8Length } from "../src/session.ts";
+import { BATCH_MAX } from "../src/batch_message.ts";
 
 /** A command id: what the server dedupes a resent command by. */
 const commandId = z.string().min(1).max(128);
@@ -52,8 +53,8 @@ export interface FrameProblem {
   id?: string;
 }
 
-/** Most frames one batch message may carry. */
-export const BATCH_MAX = 1000;
+/** Most frames one batch message may carry (`src/batch_message.ts`). */
+export { BATCH_MAX };
 
 /**
  * Parses one incoming message: a frame, or (the batch extension of SPEC §5)

@@ -49,8 +49,13 @@ export function tailRecords(
   count: number,
   packed: readonly string[],
 ): { slot: number; packed: string }[] {
-  const first = count - packed.length;
+  const first = firstTailSlot(count, packed.length);
   return packed.map((p, i) => ({ slot: (first + i) % COMMAND_MEMORY, packed: p }));
+}
+
+/** The slot of the first of the `n` records remembered last, when `count` ids ever were. */
+function firstTailSlot(count: number, n: number): number {
+  return (count - n) % COMMAND_MEMORY;
 }
 
 /** A 32-bit FNV-1a hash of `id`, never 0 (0 marks an empty slot). */
@@ -185,7 +190,7 @@ export class CommandMemory {
 
   #adoptTail(head: Head | undefined): void {
     this.#tail = head?.tail?.cmds ?? [];
-    this.#tailSlot = ((head?.cmds ?? 0) - this.#tail.length) % COMMAND_MEMORY;
+    this.#tailSlot = firstTailSlot(head?.cmds ?? 0, this.#tail.length);
   }
 
   #hash(slot: number, id: string): void {
