@@ -4,6 +4,7 @@ import { createRuntime } from "../../mod.ts";
 import { keys } from "../../src/hot/hot_store.ts";
 import type { Runtime } from "../../src/runtime.ts";
 import type { HistoryBatch, HistoryStore } from "../../src/history/history_store.ts";
+import { DRAIN_DELAY_MS } from "../../src/drainer.ts";
 
 /** `kv` with its reads of the outbox counted. */
 function counting(kv: Deno.Kv): { kv: Deno.Kv; outboxReads: () => number } {
@@ -88,5 +89,38 @@ Deno.test("after a failed write the drainer walks KV and copies what it held", a
     console.error = onError;
     await rt.close();
     raw.close();
+  }
+});
+
+Deno.test("under a steady light load each SQL write carries the commits of a whole drain delay", async () => {
+  const rt = await createRuntime({ memory: true, tickMs: 0 });
+  const history: HistoryStore = rt.history;
+  const write = history.write.bind(history);
+  let writes = 0;
+  // Each write takes 5 ms, as a worker's SQL transaction may: longer than between two commits.
+  history.write = async (batch: HistoryBatch) => {
+    if ((batch.encoded?.length ?? 0) > 0) writes++;
+    await new Promise((r) => setTimeout(r, 5));
+    return await write(batch);
+  };
+  try {
+    const s = await rt.create("default", { state: {} });
+    await untilInSql(rt, s.id, 1);
+    writes = 0;
+    // 150 commits, one every 2 ms or so: about 300 ms, three drain delays of 100 ms.
+    const started = performance.now();
+    for (let i = 0; i < 150; i++) {
+      await rt.patch(s.id, [{ op: "add", path: `/k${i}`, value: i }]);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const elapsed = performance.now() - started;
+    await untilInSql(rt, s.id, 151);
+    const bound = Math.ceil(elapsed / DRAIN_DELAY_MS) + 2;
+    assert.ok(
+      writes <= bound,
+      `${writes} SQL writes for 150 commits over ${elapsed} ms (at most ${bound})`,
+    );
+  } finally {
+    await rt.close();
   }
 });
