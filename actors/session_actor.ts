@@ -58,8 +58,12 @@ export interface ActorEnv extends UnitOptions {
   readonly history: HistoryStore;
   /** Most commands in one batch. */
   readonly batchMax: number;
-  /** Watch the heads of subscribed sessions for commits by other processes (false when none can write). */
-  readonly watchHeads: boolean;
+  /**
+   * Whether other processes may write the KV. If so, the heads of subscribed
+   * sessions are watched, and a read of a loaded session asks KV whether its
+   * head moved; if not, memory is the truth and a read touches no store.
+   */
+  readonly sharedKv: boolean;
   /** Called after every commit, with its events. */
   committed(events: readonly SessionEvent[]): void;
 }
@@ -141,7 +145,7 @@ export class SessionActor {
   async read(): Promise<Session | undefined> {
     if (!this.#loaded) {
       await this.exclusive(() => Promise.resolve());
-    } else if (!this.gone) {
+    } else if (!this.gone && this.#env.sharedKv) {
       // Another instance may have committed: one KV read tells.
       const head = await this.#env.hot.kv.get(keys.head(this.id));
       const vs = head.versionstamp;
@@ -176,7 +180,7 @@ export class SessionActor {
    */
   subscribe(listener: Listener): () => void {
     (this.#listeners ??= new Set()).add(listener);
-    if (this.#env.watchHeads) {
+    if (this.#env.sharedKv) {
       this.#unwatch ??= watchHead(this.#env.hot.kv, this.id, (vs) => this.#foreign(vs));
     }
     return () => {

@@ -178,7 +178,7 @@ export class Runtime {
       kinds,
       history: stores.history,
       batchMax: opts.batchMax ?? (grouped ? 256 : 1),
-      watchHeads: !stores.soleWriter,
+      sharedKv: !stores.soleWriter,
       graceMs: opts.graceMs ?? 86_400_000,
       snapshotEvery: opts.snapshotEvery ?? 64,
       committed: (events) => this.#drainer.notify(events.length),

@@ -77,7 +77,7 @@ Deno.test("commands that arrive while a session waits for admission are committe
     kinds: new Map([["default", defaultKind]]),
     history,
     batchMax: 256,
-    watchHeads: false,
+    sharedKv: false,
     graceMs: 86_400_000,
     snapshotEvery: 64,
     committed: () => {},
