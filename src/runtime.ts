@@ -100,6 +100,27 @@ export interface RuntimeOptions extends StoreOptions {
   snapshotEvery?: number;
   /** Most commands per batch. Default 256. */
   batchMax?: number;
+  /** KV atomics in flight at once. Default 2. */
+  commitsInFlight?: number;
+  /**
+   * Sessions that may hold a batch between taking it and its commit; the
+   * others wait, gathering commands, so that each commit carries more.
+   * Default: as many as the atomics in flight can check, 100 each.
+   */
+  admission?: number;
+}
+
+/** Options that must be positive integers when given. */
+const COUNTS = ["maxActors", "batchMax", "commitsInFlight", "admission"] as const;
+
+/** Throws a `ValidationError` for a count option that is not a positive integer. */
+function checkOptions(opts: RuntimeOptions): void {
+  for (const name of COUNTS) {
+    const v = opts[name];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
+      throw new ValidationError(`Option '${name}' must be a positive integer`, { [name]: v });
+    }
+  }
 }
 
 /**
@@ -151,6 +172,8 @@ export class Runtime {
       observer: this.metrics,
       outbox: (values) => this.#drainer.committed(values),
       grouped,
+      maxInFlight: opts.commitsInFlight,
+      room: opts.admission,
     });
     this.#drainer = new OutboxDrainer({
       hot: this.#hot,
@@ -634,6 +657,7 @@ export class Runtime {
 
 /** Opens the stores and starts a runtime; undrained outbox events are drained first. */
 export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+  checkOptions(opts);
   const stores = await openStores(opts);
   const rt = new Runtime(stores, opts);
   await rt.flush();

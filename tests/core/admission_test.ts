@@ -8,6 +8,7 @@ import { createCommand, patchCommand } from "../../src/commands.ts";
 import { openHistory } from "../../src/history/open_history.ts";
 import { HotStore } from "../../src/hot/hot_store.ts";
 import { DEFAULT_TTL, defaultKind } from "../../src/kind.ts";
+import { createRuntime, ValidationError } from "../../mod.ts";
 
 /** Lets timers and I/O run, so that anything able to settle does. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
@@ -108,5 +109,32 @@ Deno.test("commands that arrive while a session waits for admission are committe
   } finally {
     await history.close();
     kv.close();
+  }
+});
+
+Deno.test("createRuntime takes the admission room and the atomics in flight, and refuses counts that are not positive integers", async () => {
+  const rt = await createRuntime({ memory: true, tickMs: 0, admission: 1, commitsInFlight: 1 });
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await rt.create("default", { state: { n: 0 } })).id);
+    const acks: Promise<unknown>[] = ids.map((id) =>
+      new Promise((resolve, reject) =>
+        rt.postPatch(id, [{ op: "replace", path: "/n", value: 1 }], {}, { resolve, reject })
+      )
+    );
+    assert.equal(rt.metrics.gauges().commitWaiting, 19, "one session admitted, the others wait");
+    await Promise.all(acks);
+    for (const id of ids) assert.deepEqual((await rt.get(id)).state, { n: 1 });
+  } finally {
+    await rt.close();
+  }
+  for (
+    const bad of [{ admission: 0 }, { commitsInFlight: 1.5 }, { maxActors: -1 }, { batchMax: NaN }]
+  ) {
+    await assert.rejects(
+      createRuntime({ memory: true, ...bad }),
+      ValidationError,
+      JSON.stringify(bad),
+    );
   }
 });
