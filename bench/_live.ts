@@ -2,8 +2,10 @@
  * The figures measured against live servers (1-4, 8-10): one server with
  * group commit, one without, and one more with group commit for the runs
  * with one frame per message, all fresh, driven over WebSocket by generator
- * processes. Repetitions alternate between the servers, so noise from other
- * work on the machine falls on all alike.
+ * processes; figure 3 also drives a WebSocket echo with no runtime and a
+ * server that keeps everything in memory, as references. Repetitions
+ * alternate between the servers, so noise from other work on the machine
+ * falls on all alike.
  *
  * @module
  */
@@ -158,8 +160,33 @@ async function throughput(
 
 async function latency(run: Run, on: ServerHandle, off: ServerHandle): Promise<void> {
   const { cfg, tmp } = run;
+  // Two more references for figure 3: a WebSocket echo with no runtime (the generator's, the
+  // loopback's and Deno's WebSocket's share of an ack) and the runtime with nothing on disk.
+  const echo = await startServer([], "echo_server.ts");
+  const memory = await startServer(["--memory"]);
+  try {
+    await latencyFigures(run, on, off, echo, memory);
+  } finally {
+    await Promise.all([echo.stop(), memory.stop()]);
+  }
+}
+
+async function latencyFigures(
+  run: Run,
+  on: ServerHandle,
+  off: ServerHandle,
+  echo: ServerHandle,
+  memory: ServerHandle,
+): Promise<void> {
+  const { cfg, tmp } = run;
   type Lat = Record<string, number>;
-  const lat = { on: [] as Lat[], off: [] as Lat[], raw: [] as Lat[] };
+  const lat = {
+    on: [] as Lat[],
+    off: [] as Lat[],
+    raw: [] as Lat[],
+    echo: [] as Lat[],
+    memory: [] as Lat[],
+  };
   const measure = (s: ServerHandle) =>
     run.one("load_latency.ts", run.loadArgs(s, { rate: 1_000, seconds: cfg.latSeconds }));
   await run.figure({
@@ -175,10 +202,16 @@ async function latency(run: Run, on: ServerHandle, off: ServerHandle): Promise<v
       lat.off.push(await measure(off));
       const raw = ["--dir", `${tmp}/rawlat-${run.tag()}`, "--per", "4", "--rate", "1000"];
       lat.raw.push(await run.one("load_rawkv.ts", [...raw, "--seconds", String(cfg.latSeconds)]));
+      lat.echo.push(await measure(echo));
+      lat.memory.push(await measure(memory));
     }
-    for (
-      const [name, rs] of [["group commit on", lat.on], ["group commit off", lat.off]] as const
-    ) {
+    const checked = [
+      ["group commit on", lat.on],
+      ["group commit off", lat.off],
+      ["echo", lat.echo],
+      ["in memory", lat.memory],
+    ] as const;
+    for (const [name, rs] of checked) {
       rs.forEach((r, i) => {
         if (!(r.n > 0)) throw new Error(`load_latency (${name}): ${JSON.stringify(r)}`);
         if (r.errors === 0 && r.answered === r.total) return;
@@ -208,6 +241,24 @@ async function latency(run: Run, on: ServerHandle, off: ServerHandle): Promise<v
     ratio: true,
     met: () => true,
   }, () => ({ runs: lat.on.map((r) => r.p99), baselines: lat.raw.map((r) => r.p99) }));
+  await run.figure({
+    id: "3d",
+    name: "  p99 against a WebSocket echo with no runtime",
+    unit: "ms",
+    target: "(reference)",
+    baselineLabel: "echo p99, same generator",
+    ratio: true,
+    met: () => true,
+  }, () => ({ runs: lat.on.map((r) => r.p99), baselines: lat.echo.map((r) => r.p99) }));
+  await run.figure({
+    id: "3e",
+    name: "  p99 against the runtime with KV and SQL in memory",
+    unit: "ms",
+    target: "(reference)",
+    baselineLabel: "in-memory server p99",
+    ratio: true,
+    met: () => true,
+  }, () => ({ runs: lat.on.map((r) => r.p99), baselines: lat.memory.map((r) => r.p99) }));
 }
 
 async function fanOutAndReplay(run: Run, on: ServerHandle): Promise<void> {

@@ -64,11 +64,14 @@ export interface ServerHandle {
 export const SERVE_V8_FLAGS = (JSON.parse(Deno.readTextFileSync(config)).tasks.serve as string)
   .match(/--v8-flags=(\S+)/)?.[1];
 
-/** Starts `bench/server.ts` with `args` and the V8 flags of `deno task serve`, and waits for `ready <port>`. */
-export async function startServer(args: string[]): Promise<ServerHandle> {
+/**
+ * Starts `bench/server.ts` (or another server of the bench, `file`) with
+ * `args` and the V8 flags of `deno task serve`, and waits for `ready <port>`.
+ */
+export async function startServer(args: string[], file = "server.ts"): Promise<ServerHandle> {
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: denoArgs("server.ts", args, SERVE_V8_FLAGS),
+    args: denoArgs(file, args, SERVE_V8_FLAGS),
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",

@@ -5,9 +5,13 @@
  * closes the runtime on SIGTERM.
  *
  *   deno run -A bench/server.ts --dir DIR [--group-commit on|off] [--port 0] [--max-actors N]
+ *     [--memory]
  *
  * The runtime keeps its shipped defaults, background tick included (the
  * sweeper, passivation and the trimming of idle actors every 30 s).
+ *
+ * `--memory` keeps KV and SQL in memory (`{ memory: true }`): no disk, for
+ * figure 3's reference of what the disk adds. `--dir` is then ignored.
  *
  * `--group-commit off` is the baseline of one KV commit per update:
  * `groupCommit: false` (no packing across sessions) and `batchMax: 1` (no
@@ -20,10 +24,11 @@ import { flags, num } from "./_args.ts";
 
 const f = flags();
 const dir = f.get("dir");
-if (!dir) throw new Error("--dir is required");
+const memory = f.has("memory");
+if (!dir && !memory) throw new Error("--dir or --memory is required");
 const grouped = f.get("group-commit") !== "off";
 const rt = await createRuntime({
-  dataDir: dir,
+  ...(memory ? { memory: true } : { dataDir: dir }),
   groupCommit: grouped,
   ...(grouped ? {} : { batchMax: 1 }),
   maxActors: num(f, "max-actors", 10_000),
