@@ -159,7 +159,6 @@ async function throughput(
 }
 
 async function latency(run: Run, on: ServerHandle, off: ServerHandle): Promise<void> {
-  const { cfg, tmp } = run;
   // Two more references for figure 3: a WebSocket echo with no runtime (the generator's, the
   // loopback's and Deno's WebSocket's share of an ack) and the runtime with nothing on disk.
   const echo = await startServer([], "echo_server.ts");
