@@ -231,33 +231,25 @@ async function latencyFigures(
     baselineLabel: "group commit off",
     met: () => true,
   }, () => ({ runs: lat.on.map((r) => r.p50), baselines: lat.off.map((r) => r.p50) }));
-  await run.figure({
-    id: "3c",
-    name: "  p99 against raw KV commits (4 sets) at 1,000/s",
-    unit: "ms",
-    target: "(reference)",
-    baselineLabel: "raw KV commit p99",
-    ratio: true,
-    met: () => true,
-  }, () => ({ runs: lat.on.map((r) => r.p99), baselines: lat.raw.map((r) => r.p99) }));
-  await run.figure({
-    id: "3d",
-    name: "  p99 against a WebSocket echo with no runtime",
-    unit: "ms",
-    target: "(reference)",
-    baselineLabel: "echo p99, same generator",
-    ratio: true,
-    met: () => true,
-  }, () => ({ runs: lat.on.map((r) => r.p99), baselines: lat.echo.map((r) => r.p99) }));
-  await run.figure({
-    id: "3e",
-    name: "  p99 against the runtime with KV and SQL in memory",
-    unit: "ms",
-    target: "(reference)",
-    baselineLabel: "in-memory server p99",
-    ratio: true,
-    met: () => true,
-  }, () => ({ runs: lat.on.map((r) => r.p99), baselines: lat.memory.map((r) => r.p99) }));
+  /** A reference row: figure 3's p99 against another p99 measured in the same run. */
+  const p99Against = (id: string, name: string, baselineLabel: string, baselines: Lat[]) =>
+    run.figure({
+      id,
+      name: `  p99 against ${name}`,
+      unit: "ms",
+      target: "(reference)",
+      baselineLabel,
+      ratio: true,
+      met: () => true,
+    }, () => ({ runs: lat.on.map((r) => r.p99), baselines: baselines.map((r) => r.p99) }));
+  await p99Against("3c", "raw KV commits (4 sets) at 1,000/s", "raw KV commit p99", lat.raw);
+  await p99Against("3d", "a WebSocket echo with no runtime", "echo p99, same generator", lat.echo);
+  await p99Against(
+    "3e",
+    "the runtime with KV and SQL in memory",
+    "in-memory server p99",
+    lat.memory,
+  );
 }
 
 async function fanOutAndReplay(run: Run, on: ServerHandle): Promise<void> {

@@ -167,7 +167,7 @@ export class OutboxDrainer {
     this.#running = this.#loop();
   }
 
-  /** Drains until the outbox is empty. Unbounded under steady load: for close and tests. */
+  /** Walks the KV outbox until it is empty: for close and tests (under steady heavy load, unbounded). */
   async flush(): Promise<void> {
     while (this.#running) await this.#running;
     this.#drop();

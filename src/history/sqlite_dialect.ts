@@ -80,7 +80,7 @@ class NodeSqliteDatabase implements SqliteDatabase {
 }
 
 /**
- * Opens a SQLite database with WAL, `busy_timeout`, `synchronous=NORMAL`,
+ * Opens a SQLite database with WAL, `busy_timeout`, `synchronous=FULL`,
  * foreign keys on and a 16 MiB page cache, and returns a Kysely dialect over it.
  *
  * @example

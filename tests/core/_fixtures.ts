@@ -41,6 +41,28 @@ export function memoryRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   return createRuntime({ memory: true, tickMs: 0, kinds: [ledger], ...opts });
 }
 
+/**
+ * Runs `fn` with two runtimes on one KV file (SQL in memory, each its own),
+ * as two instances of a deployment are; then closes both and removes the file.
+ */
+export async function withTwoRuntimes(
+  fn: (a: Runtime, b: Runtime) => Promise<void>,
+  opts: RuntimeOptions = {},
+): Promise<void> {
+  const path = await Deno.makeTempFile({ suffix: ".sqlite3" });
+  const kv = await Deno.openKv(path);
+  const a = await createRuntime({ kv, memory: true, tickMs: 0, ...opts });
+  const b = await createRuntime({ kv, memory: true, tickMs: 0, ...opts });
+  try {
+    await fn(a, b);
+  } finally {
+    await a.close();
+    await b.close();
+    kv.close();
+    await Deno.remove(path);
+  }
+}
+
 /** The serial application of `steps` to a fresh ledger. */
 export function serial(steps: { v: number; tag: string }[]): { acc: number; log: string[] } {
   let acc = 0;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConflictError, UnavailableError } from "../../src/errors.ts";
-import { ledger, memoryRuntime } from "./_fixtures.ts";
+import { ledger, memoryRuntime, withTwoRuntimes } from "./_fixtures.ts";
 import { createRuntime } from "../../mod.ts";
 
 Deno.test("closing while commands stream loses no acknowledged command after reopening the same KV file", async () => {
@@ -83,12 +83,8 @@ Deno.test("a failing KV commit answers an error, keeps the last durable state, a
   }
 });
 
-Deno.test("two runtimes on one KV update the same session concurrently and lose no update", async () => {
-  const path = await Deno.makeTempFile({ suffix: ".sqlite3" });
-  const kv = await Deno.openKv(path);
-  const a = await createRuntime({ kv, memory: true, tickMs: 0, kinds: [ledger] });
-  const b = await createRuntime({ kv, memory: true, tickMs: 0, kinds: [ledger] });
-  try {
+Deno.test("two runtimes on one KV update the same session concurrently and lose no update", () =>
+  withTwoRuntimes(async (a, b) => {
     const s = await a.create("ledger");
     await b.get(s.id); // b activates its own actor for the same session
     const conflicts = { n: 0 };
@@ -116,13 +112,7 @@ Deno.test("two runtimes on one KV update the same session concurrently and lose 
     // b sees the same state once it reloads
     const fromB = await b.action(s.id, "step", { v: 0, tag: "last" });
     assert.equal(fromB.version, 122);
-  } finally {
-    await a.close();
-    await b.close();
-    kv.close();
-    await Deno.remove(path);
-  }
-});
+  }, { kinds: [ledger] }));
 
 Deno.test("a subscriber on one instance receives, in order, the events committed by another instance on the same KV", async () => {
   // Two instances share KV and SQL, as on Deno Deploy with PostgreSQL.

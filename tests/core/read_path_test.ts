@@ -1,6 +1,7 @@
 /** Reads of a loaded session: from memory when this process is KV's only writer, checked against KV when not. */
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
+import { withTwoRuntimes } from "./_fixtures.ts";
 
 Deno.test("on a runtime that is its KV's only writer, reading a loaded session touches no store", async () => {
   const rt = await createRuntime({ memory: true, tickMs: 0 });
@@ -34,22 +35,12 @@ Deno.test("on a runtime that is its KV's only writer, reading a loaded session t
   }
 });
 
-Deno.test("on a KV shared with another runtime, a read of a loaded session sees the other's commits", async () => {
-  const path = await Deno.makeTempFile({ suffix: ".sqlite3" });
-  const kv = await Deno.openKv(path);
-  const a = await createRuntime({ kv, memory: true, tickMs: 0 });
-  const b = await createRuntime({ kv, memory: true, tickMs: 0 });
-  try {
+Deno.test("on a KV shared with another runtime, a read of a loaded session sees the other's commits", () =>
+  withTwoRuntimes(async (a, b) => {
     const s = await a.create("default", { state: { n: 0 } });
     assert.deepEqual((await b.get(s.id)).state, { n: 0 }); // b loads its own actor
     await a.patch(s.id, [{ op: "replace", path: "/n", value: 1 }]);
     const seen = await b.get(s.id);
     assert.deepEqual(seen.state, { n: 1 });
     assert.equal(seen.version, 2);
-  } finally {
-    await a.close();
-    await b.close();
-    kv.close();
-    await Deno.remove(path);
-  }
-});
+  }));
