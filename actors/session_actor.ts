@@ -92,6 +92,8 @@ export class SessionActor {
   readonly id: string;
   /** Clock time of the last use, for passivation. */
   lastUsed: number;
+  /** The registry's count of uses at this actor's last one, for its least-recently-used cap. */
+  recency = 0;
   readonly #env: ActorEnv;
   #loaded = false;
   #hot: HotSession | undefined;
