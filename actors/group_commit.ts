@@ -54,6 +54,22 @@ function jsonArray(fragments: readonly Uint8Array[], size: number): Uint8Array {
 /** KV's limits per atomic, measured on Deno 2.9, with headroom for keys and framing. */
 export const ATOMIC_LIMITS = { checks: 100, mutations: 1000, bytes: 780 * 1024 } as const;
 
+/**
+ * Keys of {@linkcode GroupCommitter.deleteLater} that ride each atomic, at
+ * most, unless more than 1,000 wait. The drainer's outbox deletes come in
+ * bursts, one pass's worth at a time; in an atomic of their own they took
+ * the KV writer ahead of the units acks wait for (after figure 2's load, an
+ * atomic of about 90 such deletes took 2 to 5.6 ms, at 1,000 commits/s ten
+ * times a second). Spread over the atomics, each adds a key or two to many.
+ */
+export const RIDING_DELETES = 16;
+
+/** Bytes one delete is counted for in an atomic's size budget. */
+const DELETE_BYTES = 64;
+
+/** How long no atomic must have started before waiting deletes go in atomics of their own. */
+export const IDLE_DELETES_MS = 10;
+
 /** One session's share of an atomic: a versionstamp check and its mutations (no check: unconditional deletes). */
 export interface CommitUnit {
   readonly check?: Deno.AtomicCheck;
@@ -79,6 +95,18 @@ interface Pending {
   reject(error: unknown): void;
 }
 
+/** One `deleteLater` call: its keys not yet committed, and its promise. */
+interface DeleteRequest {
+  left: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+interface Deleting {
+  key: Deno.KvKey;
+  request: DeleteRequest;
+}
+
 /** Batches commit units from many actors into as few atomics as KV allows. */
 export class GroupCommitter {
   readonly #kv: Deno.Kv;
@@ -93,6 +121,12 @@ export class GroupCommitter {
   #admitted = 0;
   /** Sessions waiting for admission, first come first served. */
   readonly #waiting: (() => void)[] = [];
+  /** Keys waiting to be deleted, oldest first. */
+  #deletes: Deleting[] = [];
+  /** When the last atomic started (`performance.now()`). */
+  #lastStart = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #idleDeletesMs: number;
 
   /**
    * `grouped: false` commits every unit alone and admits every session at
@@ -109,8 +143,11 @@ export class GroupCommitter {
       grouped?: boolean;
       maxInFlight?: number;
       room?: number;
+      /** Default {@linkcode IDLE_DELETES_MS}. */
+      idleDeletesMs?: number;
     } = {},
   ) {
+    this.#idleDeletesMs = opts.idleDeletesMs ?? IDLE_DELETES_MS;
     this.#maxInFlight = opts.maxInFlight ?? 2;
     this.#room = opts.room ?? ATOMIC_LIMITS.checks * this.#maxInFlight;
     this.#kv = kv;
@@ -147,15 +184,26 @@ export class GroupCommitter {
     return this.#waiting.length;
   }
 
-  /**
-   * Commits `unit` in the next atomic. Throws what KV throws. An `urgent`
-   * unit goes to the front of the queue (the drainer's deletes: they hold
-   * up the history, not a caller).
-   */
-  commit(unit: CommitUnit, opts: { urgent?: boolean } = {}): Promise<CommitOutcome> {
+  /** Commits `unit` in the next atomic. Throws what KV throws. */
+  commit(unit: CommitUnit): Promise<CommitOutcome> {
     return new Promise((resolve, reject) => {
-      if (opts.urgent) this.#queue.unshift({ unit, resolve, reject });
-      else this.#queue.push({ unit, resolve, reject });
+      this.#queue.push({ unit, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  /**
+   * Deletes `keys`, unchecked, in later atomics: up to
+   * {@linkcode RIDING_DELETES} ride each atomic of units, and once no atomic
+   * has started for {@linkcode IDLE_DELETES_MS}, the rest go in atomics of
+   * their own. Resolves once every key is deleted; rejects if an atomic of
+   * deletes alone throws.
+   */
+  deleteLater(keys: readonly Deno.KvKey[]): Promise<void> {
+    if (keys.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const request = { left: keys.length, resolve, reject };
+      for (const key of keys) this.#deletes.push({ key, request });
       this.#pump();
     });
   }
@@ -164,13 +212,64 @@ export class GroupCommitter {
   #pump(): void {
     while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
       const batch = this.#enabled ? this.#take() : [this.#queue.shift()!];
-      this.#inFlight++;
-      this.#commitBatch(batch)
-        .catch((error) => batch.forEach((p) => p.reject(error)))
-        .finally(() => {
-          this.#inFlight--;
-          this.#pump();
-        });
+      this.#started(
+        this.#commitBatch(batch).catch((error) => batch.forEach((p) => p.reject(error))),
+      );
+    }
+    if (this.#deletes.length > 0 && this.#inFlight === 0 && this.#idleTimer === undefined) {
+      // Nothing in flight: waiting deletes go alone once no atomic has started for a while.
+      const wait = Math.max(0, this.#lastStart + this.#idleDeletesMs - performance.now());
+      this.#idleTimer = setTimeout(() => {
+        this.#idleTimer = undefined;
+        if (this.#inFlight > 0 || this.#deletes.length === 0) return; // its end pumps again
+        if (performance.now() - this.#lastStart < this.#idleDeletesMs) return this.#pump();
+        this.#started(this.#deleteAlone());
+      }, wait);
+    }
+  }
+
+  /** Counts an atomic in flight until `done` settles, then pumps again. */
+  #started(done: Promise<void>): void {
+    this.#inFlight++;
+    this.#lastStart = performance.now();
+    done.finally(() => {
+      this.#inFlight--;
+      this.#pump();
+    });
+  }
+
+  /** Up to 1,000 waiting deletes in an atomic of their own. */
+  async #deleteAlone(): Promise<void> {
+    const riders = this.#deletes.splice(0, ATOMIC_LIMITS.mutations);
+    const op = this.#kv.atomic();
+    for (const d of riders) op.delete(d.key);
+    try {
+      await op.commit();
+    } catch (error) {
+      for (const d of riders) d.request.reject(error);
+      return;
+    }
+    this.#deleted(riders);
+  }
+
+  /** The waiting deletes that ride an atomic with `mutations` mutations and `bytes` bytes already. */
+  #riders(mutations: number, bytes: number): Deleting[] {
+    const want = this.#deletes.length > ATOMIC_LIMITS.mutations
+      ? this.#deletes.length
+      : RIDING_DELETES;
+    const room = Math.min(
+      ATOMIC_LIMITS.mutations - mutations,
+      Math.floor((ATOMIC_LIMITS.bytes - bytes) / DELETE_BYTES),
+    );
+    return this.#deletes.splice(0, Math.max(0, Math.min(want, room)));
+  }
+
+  /** Settles the requests whose last keys `riders` deleted. */
+  #deleted(riders: readonly Deleting[]): void {
+    for (const d of riders) if (--d.request.left === 0) d.request.resolve();
+    if (this.#deletes.length === 0 && this.#idleTimer !== undefined) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
     }
   }
 
@@ -201,23 +300,30 @@ export class GroupCommitter {
     const commit = outboxCommitKey();
     const outbox = packOutbox(batch.flatMap((p) => p.unit.outbox ?? []))
       .map((value, i) => ({ key: keys.outbox(commit, i), value }));
+    let mutations = 0;
+    let bytes = 0;
+    for (const p of batch) {
+      mutations += p.unit.mutations.length;
+      bytes += p.unit.bytes;
+    }
+    const riders = this.#riders(mutations + outbox.length, bytes);
     let result: Deno.KvCommitResult | Deno.KvCommitError;
     try {
-      result = await this.#atomic(batch, outbox);
+      result = await this.#atomic(batch, outbox, riders);
     } catch (error) {
+      this.#deletes.unshift(...riders);
       if (batch.length === 1) return batch[0].reject(error);
       return this.#one(batch);
     }
-    if (result.ok) {
-      const mutations = batch.reduce((n, p) => n + p.unit.mutations.length, 0);
-      this.#observer?.committed(batch.length, mutations, performance.now() - started);
-      if (outbox.length > 0) this.#outbox?.(outbox);
-      for (const p of batch) p.resolve({ ok: true, versionstamp: result.versionstamp });
-    } else if (batch.length === 1) {
-      batch[0].resolve({ ok: false });
-    } else {
-      await this.#one(batch);
+    if (!result.ok) {
+      this.#deletes.unshift(...riders);
+      if (batch.length === 1) return batch[0].resolve({ ok: false });
+      return this.#one(batch);
     }
+    this.#deleted(riders);
+    this.#observer?.committed(batch.length, mutations, performance.now() - started);
+    if (outbox.length > 0) this.#outbox?.(outbox);
+    for (const p of batch) p.resolve({ ok: true, versionstamp: result.versionstamp });
   }
 
   /** Retries each unit alone, so one session's conflict or error does not fail the others. */
@@ -228,6 +334,7 @@ export class GroupCommitter {
   #atomic(
     batch: Pending[],
     outbox: CommittedOutbox[],
+    riders: readonly Deleting[],
   ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
     const op = this.#kv.atomic();
     for (const p of batch) {
@@ -235,6 +342,7 @@ export class GroupCommitter {
       op.mutate(...p.unit.mutations);
     }
     for (const { key, value } of outbox) op.set(key, value);
+    for (const d of riders) op.delete(d.key);
     return op.commit();
   }
 }

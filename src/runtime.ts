@@ -179,16 +179,8 @@ export class Runtime {
       hot: this.#hot,
       history: stores.history,
       retire: (id, version) => this.#retire(id, version),
-      // Drained keys ride along with the next group commit instead of taking the KV writer alone.
-      deleteKeys: async (drained) => {
-        for (let i = 0; i < drained.length; i += 1000) {
-          const mutations = drained.slice(i, i + 1000).map((key) => ({
-            type: "delete" as const,
-            key,
-          }));
-          await committer.commit({ mutations, bytes: mutations.length * 64 }, { urgent: true });
-        }
-      },
+      // Drained keys ride along with the group commits instead of taking the KV writer alone.
+      deleteKeys: (drained) => committer.deleteLater(drained),
       onError: (e) => {
         this.metrics.drainErrors++;
         console.error("drain failed:", e);
