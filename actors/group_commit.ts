@@ -70,7 +70,7 @@ const DELETE_BYTES = 64;
 /** How long no atomic must have started before waiting deletes go in atomics of their own. */
 export const IDLE_DELETES_MS = 10;
 
-/** One session's share of an atomic: a versionstamp check and its mutations (no check: unconditional deletes). */
+/** One session's share of an atomic: the versionstamp check of its head, and its mutations. */
 export interface CommitUnit {
   readonly check?: Deno.AtomicCheck;
   readonly mutations: Deno.KvMutation[];
