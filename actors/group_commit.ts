@@ -238,7 +238,11 @@ export class GroupCommitter {
     });
   }
 
-  /** Up to 1,000 waiting deletes in an atomic of their own. */
+  /**
+   * Up to 1,000 waiting deletes in an atomic of their own. If KV throws, every
+   * waiting delete is given up and its request rejected, rather than retried
+   * here: the keys are still in KV, where the drainer finds them again.
+   */
   async #deleteAlone(): Promise<void> {
     const riders = this.#deletes.splice(0, ATOMIC_LIMITS.mutations);
     const op = this.#kv.atomic();
@@ -246,7 +250,7 @@ export class GroupCommitter {
     try {
       await op.commit();
     } catch (error) {
-      for (const d of riders) d.request.reject(error);
+      for (const d of [...riders, ...this.#deletes.splice(0)]) d.request.reject(error);
       return;
     }
     this.#deleted(riders);

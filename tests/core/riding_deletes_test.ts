@@ -140,3 +140,32 @@ Deno.test("deletes that rode an atomic whose check failed ride the next one", as
     assert.equal(await left(raw), 0);
   });
 });
+
+Deno.test("when an atomic of deletes alone throws, every waiting delete is given up, not retried", async () => {
+  await withKeys(1_500, async (raw, keys) => {
+    let attempts = 0;
+    const failing = {
+      atomic() {
+        const op = raw.atomic();
+        return {
+          delete(key: Deno.KvKey) {
+            op.delete(key);
+            return this;
+          },
+          commit() {
+            attempts++;
+            return Promise.reject(new TypeError("database is locked"));
+          },
+        };
+      },
+    } as unknown as Deno.Kv;
+    const committer = new GroupCommitter(failing, { idleDeletesMs: 1 });
+    const first = committer.deleteLater(keys.slice(0, 1_200));
+    const second = committer.deleteLater(keys.slice(1_200));
+    await assert.rejects(first, /database is locked/);
+    await assert.rejects(second, /database is locked/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(attempts, 1, "the 500 keys past the first atomic were not tried again");
+    assert.equal(await left(raw), 1_500);
+  });
+});
