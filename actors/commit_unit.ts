@@ -115,9 +115,7 @@ export async function buildUnit(
   // log entry and command pages; a snapshot folds the log when it has outgrown the state.
   const stale = now - head.snap.at > opts.graceMs / 2; // keep the chunks' expireIn fresh
   const tail = head.tail ?? { log: [], cmds: [] };
-  let log = turn.log.length > 0
-    ? [...tail.log, ...turn.log.map((item) => JSON.stringify(item))]
-    : tail.log;
+  let log = turn.log.length > 0 ? [...tail.log, ...turn.log] : tail.log;
   let cmds = records.length > 0 ? [...tail.cmds, ...records.map((r) => r.packed)] : tail.cmds;
   let fields: string | undefined = headFields(head); // undefined once the fields change
   const full = fields.length + tailChars(log, cmds) > HEAD_CHARS;

@@ -52,8 +52,8 @@ export class Turn {
   kind: SessionKind | undefined;
   /** Events emitted so far in this batch. */
   readonly events: SessionEvent[];
-  /** State ops of this batch, by seq, for the log. */
-  readonly log: [number, Operation[]][];
+  /** State ops of this batch for the log: each the JSON of `[seq, ops]`, as the head's tail keeps them. */
+  readonly log: string[];
   /** Upper bound of the state's JSON size. */
   stateBytes: number;
   /** Set when the log cannot carry this batch's ops: the commit writes a snapshot. */
@@ -186,7 +186,9 @@ export class Turn {
         );
       }
     }
-    const opsBytes = utf8Length(JSON.stringify(ops));
+    // One stringify gives the log item and the size of the ops (with a few characters of framing).
+    const item = JSON.stringify([this.head.version + 1, ops]);
+    const opsBytes = utf8Length(item);
     this.stateBytes += opsBytes;
     if (this.stateBytes > LIMITS.state) {
       this.stateBytes = utf8Length(JSON.stringify(next));
@@ -195,7 +197,7 @@ export class Turn {
     this.state = next;
     // The op log takes ops up to one KV value; larger changes go out as a snapshot.
     if (opsBytes > 16 * 1024) this.snapshot = true;
-    this.log.push([this.head.version + 1, ops]);
+    this.log.push(item);
     this.#refreshProgress();
   }
 
@@ -214,9 +216,9 @@ export class Turn {
     const progress = kind?.progress
       ? kind.progress(this.state, this.head.agents)
       : meanProgress(this.head.agents);
-    if (Number.isFinite(progress)) {
-      this.head = { ...this.head, progress: Math.min(1, Math.max(0, progress)) };
-    }
+    if (!Number.isFinite(progress)) return;
+    const clamped = Math.min(1, Math.max(0, progress));
+    if (clamped !== this.head.progress) this.head = { ...this.head, progress: clamped };
   }
 }
 

@@ -58,7 +58,7 @@ export interface DrainerOptions {
   retire(id: string, version: number): Promise<void>;
   /** Outbox values per pass read from KV (each holds the events of one atomic, up to 60 KB). Default 32. */
   batch?: number;
-  /** Deletes drained outbox keys; the runtime folds them into the next group commit. Default: its own atomics. */
+  /** Deletes drained outbox keys; the runtime spreads them over the group commits that follow. Default: its own atomics. */
   deleteKeys?(keys: Deno.KvKey[]): Promise<void>;
   /** How long a notify waits for more commits before a pass, in ms, unless 256 events are pending. Default {@linkcode DRAIN_DELAY_MS}. */
   delayMs?: number;

@@ -144,6 +144,8 @@ const pointer = z.string().max(4096).refine((p) => p === "" || p.startsWith("/")
 
 /** fast-json-patch refuses `__proto__` and `constructor/prototype` segments: reject them as input. */
 function prototypeFree(p: string): boolean {
+  // Neither name has a `~` or `/` to escape, so a pointer that names one spells it out.
+  if (!p.includes("__proto__") && !p.includes("prototype")) return true;
   const keys = p.split("/").map((k) => k.replaceAll("~1", "/").replaceAll("~0", "~"));
   return keys.every((k, i) =>
     k !== "__proto__" && !(k === "prototype" && keys[i - 1] === "constructor")
