@@ -35,12 +35,15 @@ import { TERMINAL } from "./session.ts";
  */
 export const DRAIN_DELAY_MS = 100;
 
+/** Outbox values a pass of a walk reads from KV (each holds the events of one atomic, up to 60 KB). */
+const WALK_BATCH = 32;
+
 /** Bytes of committed outbox values the drainer holds at most; past that, it walks KV instead. */
 export const HELD_BYTES = 16 * 1024 * 1024;
 
 /**
  * Bytes of held values one pass copies (the value that crosses it goes too),
- * and at most 1,000 values, the deletes of one atomic. Under load a value
+ * and at most 1,000 values. Under load a value
  * packs the events of many sessions, up to 60 KB, and a pass takes about 32
  * of them; under light load a value holds one commit's events, and a pass
  * takes all that came during the drain delay. (A fixed 32 values a pass made
@@ -56,12 +59,8 @@ export interface DrainerOptions {
   history: HistoryStore;
   /** Called for a terminal session once its final events are in SQL. */
   retire(id: string, version: number): Promise<void>;
-  /** Outbox values per pass read from KV (each holds the events of one atomic, up to 60 KB). Default 32. */
-  batch?: number;
-  /** Deletes drained outbox keys; the runtime spreads them over the group commits that follow. Default: its own atomics. */
-  deleteKeys?(keys: Deno.KvKey[]): Promise<void>;
-  /** How long a notify waits for more commits before a pass, in ms, unless 256 events are pending. Default {@linkcode DRAIN_DELAY_MS}. */
-  delayMs?: number;
+  /** Deletes drained outbox keys; the runtime spreads them over the group commits that follow. */
+  deleteKeys(keys: Deno.KvKey[]): Promise<void>;
   /** Called when a pass fails; the drainer retries on the next notify or tick. */
   onError?(error: unknown): void;
 }
@@ -69,7 +68,6 @@ export interface DrainerOptions {
 /** Moves the outbox into SQL, one pass at a time. */
 export class OutboxDrainer {
   readonly #opts: DrainerOptions;
-  readonly #batch: number;
   #running: Promise<void> | undefined;
   #again = false;
   /** When the first commit after the current loop iteration began was notified. */
@@ -89,7 +87,6 @@ export class OutboxDrainer {
 
   constructor(opts: DrainerOptions) {
     this.#opts = opts;
-    this.#batch = opts.batch ?? 32;
   }
 
   /** Milliseconds the oldest undrained commit has waited: the history lag. */
@@ -146,11 +143,11 @@ export class OutboxDrainer {
    * pass (one SQL transaction) carries many commits.
    */
   #schedule(): void {
-    if (!this.#busy() && (this.#opts.delayMs ?? DRAIN_DELAY_MS) > 0) {
+    if (!this.#busy()) {
       this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
         if (!this.#running && !this.#closed) this.#running = this.#loop();
-      }, this.#opts.delayMs ?? DRAIN_DELAY_MS);
+      }, DRAIN_DELAY_MS);
       return;
     }
     this.#start();
@@ -292,12 +289,12 @@ export class OutboxDrainer {
     const values: CommittedOutbox[] = [];
     const selector = cursor ? { prefix, start: cursor } : { prefix };
     for await (
-      const e of this.#opts.hot.kv.list<Uint8Array>(selector, { limit: this.#batch + 1 })
+      const e of this.#opts.hot.kv.list<Uint8Array>(selector, { limit: WALK_BATCH + 1 })
     ) {
       if (cursor && sameKey(e.key, cursor)) continue;
       if (upTo !== undefined && (e.key[1] as string) > upTo) break;
       values.push(e);
-      if (values.length === this.#batch) break;
+      if (values.length === WALK_BATCH) break;
     }
     return values.length === 0 ? undefined : await this.#copy(values);
   }
@@ -328,15 +325,7 @@ export class OutboxDrainer {
     this.pending = Math.max(0, this.pending - summary.events);
     const drained = values.map((e) => e.key);
     const finish = (async () => {
-      if (this.#opts.deleteKeys) {
-        await this.#opts.deleteKeys(drained);
-      } else {
-        for (let i = 0; i < drained.length; i += 1000) {
-          const op = hot.kv.atomic();
-          for (const k of drained.slice(i, i + 1000)) op.delete(k);
-          await op.commit();
-        }
-      }
+      await this.#opts.deleteKeys(drained);
       await Promise.all(spilled.map((k) => hot.blobs.delete(k)));
       for (const s of summary.sessions) {
         if (TERMINAL.has(s.status)) await this.#opts.retire(s.id, s.version);
