@@ -23,7 +23,7 @@
 import jsonpatch, { type Operation } from "fast-json-patch";
 import type { ServerFrame, WelcomeFrame } from "./routes/ws_frames.ts";
 import type { ActionArgs, SessionKind } from "./src/kind.ts";
-import { batchLength, batchMessage } from "./src/batch_message.ts";
+import { packMessages, utf8Length } from "./src/batch_message.ts";
 
 export type { ActionArgs, WelcomeFrame };
 
@@ -138,6 +138,8 @@ export type ActionResult<K, N> = K extends SessionKind<infer _S, infer Acts>
 
 interface Pending {
   text: string;
+  /** The text's UTF-8 length. */
+  bytes: number;
   resolve(ack: Ack): void;
   reject(error: DenizenClientError): void;
 }
@@ -303,7 +305,8 @@ export class DenizenClient<K = SessionKind> {
     if (this.#closed) return Promise.reject(this.#closed);
     return new Promise((resolve, reject) => {
       const text = JSON.stringify({ ...frame, id });
-      this.#pending.set(id, { text, resolve: resolve as (ack: Ack) => void, reject });
+      const bytes = utf8Length(text);
+      this.#pending.set(id, { text, bytes, resolve: resolve as (ack: Ack) => void, reject });
       this.#unsent.push(id);
       this.#pump();
     });
@@ -335,14 +338,16 @@ export class DenizenClient<K = SessionKind> {
     if (!this.#welcomed || ws === undefined) return;
     const window = this.#opts.window ?? 256;
     const texts: string[] = [];
+    const bytes: number[] = [];
     while (this.#inFlight < window && this.#head < this.#unsent.length) {
       const p = this.#pending.get(this.#unsent[this.#head++]);
       if (p === undefined) continue;
       this.#inFlight++;
       texts.push(p.text);
+      bytes.push(p.bytes);
     }
-    if (this.#opts.batch === false) { for (const text of texts) send(ws, text); }
-    else sendBatched(ws, texts);
+    // Packed so that each message leaves in one write (see ONE_WRITE_BYTES).
+    for (const m of this.#opts.batch === false ? texts : packMessages(texts, bytes)) send(ws, m);
     if (this.#head > 1024 && this.#head * 2 > this.#unsent.length) {
       this.#unsent = this.#unsent.slice(this.#head);
       this.#head = 0;
@@ -505,15 +510,6 @@ export class DenizenClient<K = SessionKind> {
 /** Sends unless the socket is no longer open (its close event follows). */
 function send(ws: WebSocket, text: string): void {
   if (ws.readyState === WebSocket.OPEN) ws.send(text);
-}
-
-/** Sends frames (JSON texts), in order, as few batch messages as the limits allow. */
-function sendBatched(ws: WebSocket, texts: string[]): void {
-  for (let i = 0; i < texts.length;) {
-    const n = batchLength(texts, i);
-    send(ws, batchMessage(texts.slice(i, i + n)));
-    i += n;
-  }
 }
 
 /**

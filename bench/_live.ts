@@ -45,6 +45,7 @@ export async function liveFigures(run: Run): Promise<void> {
       "per message, as SPEC §5 alone has it, to a third server of the same build.",
   );
   try {
+    await bursts(run);
     await throughput(run, on, off, plain);
     await latency(run, on, off);
     await fanOutAndReplay(run, on);
@@ -54,6 +55,56 @@ export async function liveFigures(run: Run): Promise<void> {
 }
 
 const NO_BATCHES = "one frame per message (no batches)";
+
+/** Bursts of figure 11, and the p50 a burst of 16 must stay under. */
+const BURSTS = [1, 4, 16, 64, 256];
+const BURST_16_P50_MS = 2;
+
+/**
+ * Figure 11: a burst of N commands issued together through `client.ts` with
+ * its defaults, then awaited, against the same client with `batch: false`,
+ * on a fresh idle server of its own. Noise of 10% is allowed either way.
+ */
+async function bursts(run: Run): Promise<void> {
+  const { cfg, tmp } = run;
+  const server = await startServer(["--dir", `${tmp}/burst`]);
+  type Burst = Record<string, Record<"batch" | "single", { p50: number; p99: number }>>;
+  const reps: Burst[] = [];
+  try {
+    for (let r = 0; r < cfg.reps; r++) {
+      const args = run.loadArgs(server, { rounds: cfg.burstRounds, bursts: BURSTS.join(",") });
+      reps.push((await run.one("load_burst.ts", args)).bursts as unknown as Burst);
+    }
+  } finally {
+    await server.stop();
+  }
+  run.notes.push(
+    `Figure 11: ${cfg.burstRounds} rounds per burst size and run; each round issues N patches ` +
+      "through client.ts and awaits them all. The baseline is the same client with batch: false.",
+  );
+  for (const [i, n] of BURSTS.entries()) {
+    for (const p of ["p50", "p99"] as const) {
+      const first = i === 0 && p === "p50";
+      const target = p === "p99"
+        ? "(reference)"
+        : n === 16
+        ? `< ${BURST_16_P50_MS} ms, <= 1.1x baseline`
+        : "<= 1.1x baseline";
+      await run.figure({
+        id: `11${String.fromCharCode(97 + i)}${p === "p99" ? "'" : ""}`,
+        name: `${first ? "" : "  "}burst of ${n} through client.ts defaults, ${p}`,
+        unit: "ms",
+        target,
+        baselineLabel: `client.ts, batch: false, ${p}`,
+        ratio: true,
+        met: (v, b) => p === "p99" || (v <= 1.1 * b && (n !== 16 || v < BURST_16_P50_MS)),
+      }, () => ({
+        runs: reps.map((r) => r[n].batch[p]),
+        baselines: reps.map((r) => r[n].single[p]),
+      }));
+    }
+  }
+}
 
 async function throughput(
   run: Run,
@@ -114,6 +165,23 @@ async function throughput(
     }));
   await reference("1b", "against raw KV (64 sets/atomic)", "(b) raw KV keys/s", f1.runs, rawKv);
   await reference("1c", NO_BATCHES, "batch messages (1)", singleFrames, f1.runs);
+  for (const [id, window] of [["1d", 16], ["1e", 256]] as const) {
+    const runs: number[] = [];
+    const baselines: number[] = [];
+    for (let r = 0; r < cfg.reps; r++) {
+      runs.push(await updates(on, { sessions: 1, window }));
+      baselines.push(await updates(plain, { sessions: 1, window, ...oneByOne }));
+    }
+    await run.figure({
+      id,
+      name: `  same, ${window} in flight`,
+      unit: "/s",
+      target: ">= 1x one frame per message",
+      baselineLabel: `${NO_BATCHES}, ${window} in flight`,
+      ratio: true,
+      met: (v, b) => v >= b,
+    }, () => ({ runs, baselines }));
+  }
 
   const many = { sessions: cfg.many, window: cfg.manyWindow };
   const manySingle: number[] = [];

@@ -23,6 +23,8 @@ export interface Config {
   /** Patches in flight per socket in figure 2. */
   manyWindow: number;
   latSeconds: number;
+  /** Rounds per burst size of figure 11. */
+  burstRounds: number;
   subs: number;
   fanUpdates: number;
   replay: number;

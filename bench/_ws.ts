@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { packMessages, utf8Length } from "../src/batch_message.ts";
 
 /** A parsed server frame: only the fields the generators read. */
 export interface Frame {
@@ -182,13 +183,13 @@ export class Pipeline {
     }));
   }
 
-  /** Sends the queued patches: batches of at most 1,000 (the server's limit), or one by one. */
+  /** Sends the queued patches: packed as `client.ts` packs them, or one by one. */
   #flush(): void {
     const q = this.#queued;
     this.#queued = [];
     if (this.#ws.readyState !== WebSocket.OPEN) return;
     if (!this.#batch) return q.forEach((text) => this.#ws.send(text));
-    for (let i = 0; i < q.length; i += 1000) this.#ws.send(`[${q.slice(i, i + 1000).join(",")}]`);
+    for (const m of packMessages(q, q.map(utf8Length))) this.#ws.send(m);
   }
 
   #receive(data: string): void {

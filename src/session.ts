@@ -5,7 +5,10 @@
  * @module
  */
 import { z } from "zod";
+import { utf8Length } from "./batch_message.ts";
 import { TooLargeError, TransitionError, ValidationError } from "./errors.ts";
+
+export { utf8Length };
 
 /** Where a session is in its lifecycle. */
 export type Status = "active" | "paused" | "completed" | "failed" | "expired" | "archived";
@@ -208,21 +211,6 @@ export function assertWritable(id: string, status: Status): void {
 export function jsonBytes(value: unknown): number {
   const s = JSON.stringify(value);
   return s === undefined ? 0 : utf8Length(s);
-}
-
-/** UTF-8 byte length of a string, without allocating. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 /** Throws 413 when `bytes` is over `limit`. */

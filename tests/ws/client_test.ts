@@ -197,7 +197,47 @@ Deno.test("the client's send window keeps commands under the server's in-flight 
   await srv.close();
 });
 
-Deno.test("commands issued in one tick go out as one batch message; batch: false sends one each", async () => {
+/** The global WebSocket, recording the UTF-8 size of every message it sends. */
+function recordingSocket(sizes: number[]): typeof WebSocket {
+  return class extends WebSocket {
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      if (typeof data === "string") sizes.push(new TextEncoder().encode(data).length);
+      super.send(data);
+    }
+  };
+}
+
+Deno.test("a burst through the default client goes out in complete writes of at most 1 KiB and arms no timer", async () => {
+  // Deno's WebSocket client keeps Nagle on and writes a message over 1,024 bytes as header then
+  // payload; alone, the payload waits ~40 ms for a delayed ACK. Every message must be one write.
+  const srv = await serve();
+  for (const n of [2, 16, 256, 1000]) {
+    const s = await srv.rt.create("default", { state: { xs: [] } });
+    const sizes: number[] = [];
+    const timers = new FakeTimers();
+    const client = await connect(srv.url(s.id), {
+      timers,
+      staleMs: 0,
+      window: 1000,
+      WebSocket: recordingSocket(sizes),
+    });
+    const armed = timers.delays.length;
+    const before = srv.rt.metrics.wsMessages;
+    const acks = await Promise.all(
+      range(1, n).map((i) => client.patch(add("/xs/-", "é".repeat(i % 7)))),
+    );
+    assert.deepEqual(acks.map((a) => a.version), range(2, n + 1));
+    assert.equal(timers.delays.length, armed, `a burst of ${n} armed no timer`);
+    assert.ok(sizes.length > 0 && sizes.every((b) => b <= 1024), `burst of ${n}: ${sizes}`);
+    const messages = srv.rt.metrics.wsMessages - before;
+    assert.equal(messages, sizes.length);
+    assert.ok(messages < n, `burst of ${n} went out batched, in ${messages} messages`);
+    await client.close();
+  }
+  await srv.close();
+});
+
+Deno.test("commands issued in one tick go out batched; batch: false sends one message each", async () => {
   const srv = await serve();
   for (const batch of [true, false]) {
     const s = await srv.rt.create("default", { state: { xs: [] } });
@@ -207,9 +247,29 @@ Deno.test("commands issued in one tick go out as one batch message; batch: false
     assert.deepEqual(acks.map((a) => a.version), range(2, 101));
     assert.deepEqual(client.state, { xs: range(0, 99) });
     assert.equal(client.version, 101);
-    assert.equal(srv.rt.metrics.wsMessages - before, batch ? 1 : 100, `batch: ${batch}`);
+    const messages = srv.rt.metrics.wsMessages - before;
+    if (batch) assert.ok(messages > 1 && messages <= 20, `batch: ${messages} messages`);
+    else assert.equal(messages, 100);
     await client.close();
   }
+  await srv.close();
+});
+
+Deno.test("a frame over 1 KiB travels alone, whole", async () => {
+  const srv = await serve();
+  const s = await srv.rt.create("default", { state: {} });
+  const sizes: number[] = [];
+  const client = await connect(srv.url(s.id), { staleMs: 0, WebSocket: recordingSocket(sizes) });
+  const big = "x".repeat(5000);
+  await Promise.all([
+    client.patch(add("/a", 1)),
+    client.patch(add("/big", big)),
+    client.patch(add("/b", 2)),
+  ]);
+  assert.deepEqual(client.state, { a: 1, big, b: 2 });
+  assert.equal(sizes.length, 3);
+  assert.ok(sizes[1] > 5000 && sizes[0] < 1024 && sizes[2] < 1024);
+  await client.close();
   await srv.close();
 });
 
