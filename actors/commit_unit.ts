@@ -10,6 +10,7 @@ import { iso } from "../src/clock.ts";
 import type { SessionRecord } from "../src/history/history_store.ts";
 import {
   chunk,
+  dueKeys,
   encodeHead,
   type Head,
   HEAD_CHARS,
@@ -33,6 +34,10 @@ import { DEFAULT_TTL } from "../src/kind.ts";
 import type { Session } from "../src/session.ts";
 import type { CommitUnit } from "./group_commit.ts";
 import type { Turn } from "./turn.ts";
+import { recordCount } from "./coord_draft.ts";
+
+/** The value of an index key: the key says it all. */
+const NO_VALUE = new Uint8Array(0);
 
 /** Tuning of the hot tier's layout. */
 export interface UnitOptions {
@@ -64,6 +69,8 @@ export function headOf(id: string, now: number): Head {
     phase: "init",
     agents: {},
     progress: 0,
+    pendingApprovals: 0,
+    openConflicts: 0,
     version: 0,
     ttl: DEFAULT_TTL,
     createdAt: at,
@@ -78,7 +85,7 @@ export function headOf(id: string, now: number): Head {
 
 /** The public session of a head and a state. */
 export function sessionOf(head: Head, state: Record<string, unknown>): Session {
-  const { snap: _s, logs: _l, logBytes: _b, cmds: _c, tail: _t, ...session } = head;
+  const { snap: _s, logs: _l, logBytes: _b, cmds: _c, tail: _t, records: _r, ...session } = head;
   return { ...session, state };
 }
 
@@ -106,10 +113,31 @@ export async function buildUnit(
   }
   const ttl = head.status === "paused" ? head.ttl.paused : head.ttl.active;
   const expireIn = (turn.terminal ? 0 : ttl) + opts.graceMs;
-  const set = (key: Deno.KvKey, value: Uint8Array) => {
-    mutations.push({ type: "set", key, value, expireIn });
+  const set = (key: Deno.KvKey, value: Uint8Array, expires = expireIn) => {
+    mutations.push({ type: "set", key, value, expireIn: expires });
     bytes += storedBytes(value);
   };
+
+  // Coordination: the changed records, and the scheduler's index keys that moved with them.
+  const coord = turn.coord.result();
+  const held = turn.coord.changed ? recordCount(coord) : head.records ?? 0;
+  if ((head.records ?? 0) !== held) head = { ...head, records: held || undefined };
+  for (const c of turn.coord.changes()) {
+    const key = keys.record(id, c.type, c.id);
+    if (c.value === null) mutations.push({ type: "delete", key });
+    else set(key, utf8Encoder.encode(JSON.stringify(c.value)));
+  }
+  const statusMoved = base !== undefined && base.head.status !== head.status;
+  const before = base ? dueKeys(base.head, base.coord, statusMoved ? undefined : turn.coord) : [];
+  const after = new Map(dueKeys(head, coord, statusMoved ? undefined : turn.coord));
+  for (const [k, key] of before) {
+    if (after.get(k)?.[1] === key[1]) after.delete(k); // still due at the same time
+    else mutations.push({ type: "delete", key });
+  }
+  for (const key of after.values()) {
+    set(key, NO_VALUE, Math.max(0, (key[1] as number) - now) + opts.graceMs);
+  }
+  for (const key of turn.stale) mutations.push({ type: "delete", key });
 
   // State and command ids: most turns only add to the head's tail. A full tail goes out as a
   // log entry and command pages; a snapshot folds the log when it has outgrown the state.
@@ -196,9 +224,13 @@ export async function buildUnit(
 
 /** The index row the drainer writes to SQL; terminal rows carry the final state and report. */
 function recordOf(head: Head, turn: Turn): SessionRecord {
-  const { snap: _s, logs: _l, logBytes: _b, cmds: _c, tail: _t, ...session } = head;
+  const { snap: _s, logs: _l, logBytes: _b, cmds: _c, tail: _t, records: _r, ...session } = head;
   if (!turn.terminal) return session;
-  const record: SessionRecord = { ...session, state: turn.state };
+  const record: SessionRecord = {
+    ...session,
+    state: turn.state,
+    coordination: turn.coord.result(),
+  };
   if (turn.report !== undefined) record.report = turn.report;
   return record;
 }

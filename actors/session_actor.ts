@@ -28,6 +28,7 @@ import { missedEvents, watchHead } from "./head_watch.ts";
 import type { HistoryStore } from "../src/history/history_store.ts";
 import { buildUnit, headOf, sessionOf, type UnitOptions } from "./commit_unit.ts";
 import { Turn } from "./turn.ts";
+import { emptyCoordination } from "../src/coordination/model.ts";
 
 /** A command: validated at the boundary, applied inside the turn. */
 export interface Command<R = unknown> {
@@ -83,6 +84,9 @@ interface Pending extends Reply<Ack> {
 type Item = Pending | { task: () => Promise<void> };
 
 type Settle = () => void;
+
+/** The records of a session that has none yet (never changed: a turn's draft copies on write). */
+const NO_RECORDS = emptyCoordination();
 
 /** Event bytes in one batch; with a 512 KiB snapshot this stays under KV's 800 KiB per atomic. */
 const BATCH_EVENT_BYTES = 128 * 1024;
@@ -145,6 +149,12 @@ export class SessionActor {
 
   /** The committed session, or undefined when KV has none. Never a draft. */
   async read(): Promise<Session | undefined> {
+    const hot = await this.readHot();
+    return hot ? sessionOf(hot.head, hot.state) : undefined;
+  }
+
+  /** The committed hot session (head, state and coordination records), or undefined. */
+  async readHot(): Promise<HotSession | undefined> {
     if (!this.#loaded) {
       await this.exclusive(() => Promise.resolve());
     } else if (!this.gone && this.#env.sharedKv) {
@@ -157,7 +167,7 @@ export class SessionActor {
       }
     }
     this.lastUsed = this.#env.clock.now();
-    return this.#hot ? sessionOf(this.#hot.head, this.#hot.state) : undefined;
+    return this.#hot;
   }
 
   /** Whether the remembered command ids are cached in memory. */
@@ -313,6 +323,7 @@ export class SessionActor {
       kind: base ? env.kinds.get(head.kind) : undefined,
       stateBytes: this.#stateBytes,
       now,
+      coord: base?.coord ?? NO_RECORDS,
     });
     const settles: Settle[] = [];
     const accepted: { p: Pending; version: number; result: unknown }[] = [];
@@ -379,7 +390,12 @@ export class SessionActor {
       await built.discard();
       return "conflict";
     }
-    this.#hot = { head: built.head, state: turn.state, versionstamp: outcome.versionstamp };
+    this.#hot = {
+      head: built.head,
+      state: turn.state,
+      coord: turn.coord.result(),
+      versionstamp: outcome.versionstamp,
+    };
     this.#stateBytes = turn.stateBytes;
     this.#commands?.remember(records, built.head, built.pages);
     const events = turn.events;

@@ -12,6 +12,8 @@ import { iso } from "../src/clock.ts";
 import { applyShared } from "../src/json_patch.ts";
 import { TooLargeError, ValidationError } from "../src/errors.ts";
 import type { SessionKind } from "../src/kind.ts";
+import type { Coordination } from "../src/coordination/model.ts";
+import { CoordDraft } from "./coord_draft.ts";
 import { type Head } from "../src/hot/hot_store.ts";
 import {
   assertSize,
@@ -38,6 +40,8 @@ export interface TurnMark {
   report: unknown;
   events: number;
   log: number;
+  coord: number;
+  stale: number;
 }
 
 /** What one command may read and change. */
@@ -64,6 +68,10 @@ export class Turn {
   force = false;
   /** The final report, carried to SQL with a terminal commit. */
   report: unknown;
+  /** The coordination records, as changed so far. */
+  readonly coord: CoordDraft;
+  /** Keys of the scheduler's index that name nothing due any more: the commit deletes them. */
+  readonly stale: Deno.KvKey[] = [];
   /** The injected clock's time. */
   readonly now: number;
   /** `now` as ISO-8601, the `at` of every event of the turn. */
@@ -76,6 +84,7 @@ export class Turn {
     kind: SessionKind | undefined;
     stateBytes: number;
     now: number;
+    coord: Coordination;
   }) {
     this.head = init.head;
     this.state = init.state;
@@ -89,6 +98,7 @@ export class Turn {
     this.snapshot = false;
     this.terminal = false;
     this.report = undefined;
+    this.coord = new CoordDraft(init.coord);
   }
 
   /** Where the turn stands now, for {@linkcode rollback} if the next command throws. */
@@ -105,6 +115,8 @@ export class Turn {
       report: this.report,
       events: this.events.length,
       log: this.log.length,
+      coord: this.coord.mark(),
+      stale: this.stale.length,
     };
   }
 
@@ -121,6 +133,8 @@ export class Turn {
     this.report = m.report;
     this.events.length = m.events;
     this.log.length = m.log;
+    this.coord.rollback(m.coord);
+    this.stale.length = m.stale;
   }
 
   /** The JSON of event `i`, made once: the batch's size budget, the outbox and the sockets need it. */
@@ -211,15 +225,27 @@ export class Turn {
     this.#refreshProgress();
   }
 
+  /** Recomputes progress after the plan changed. */
+  planChanged(): void {
+    this.#refreshProgress();
+  }
+
   #refreshProgress(): void {
     const kind = this.kind;
     const progress = kind?.progress
       ? kind.progress(this.state, this.head.agents)
-      : meanProgress(this.head.agents);
+      : planProgress(this.coord) ?? meanProgress(this.head.agents);
     if (!Number.isFinite(progress)) return;
     const clamped = Math.min(1, Math.max(0, progress));
     if (clamped !== this.head.progress) this.head = { ...this.head, progress: clamped };
   }
+}
+
+/** Done ÷ total while the plan has tasks (SPEC §9.3); undefined without a plan. */
+function planProgress(coord: CoordDraft): number | undefined {
+  const tasks = coord.values("tasks");
+  if (tasks.length === 0) return undefined;
+  return tasks.filter((t) => t.status === "done").length / tasks.length;
 }
 
 function toOperation(p: Patch): Operation {

@@ -61,6 +61,29 @@ export interface CreateInput {
 }
 const _createInputMatches: Same<CreateInput, z.output<typeof createInput>> = true;
 
+/** `PATCH /v1/sessions/:id` and the `update` frame: a JSON merge of the metadata. */
+export const updateInput = z.object({
+  name: z.string().max(256).nullable().optional(),
+  tags: z.array(z.string().min(1).max(64)).max(LIMITS.tags).optional(),
+  meta: jsonObject.optional(),
+  phase: z.string().min(1).max(128).optional(),
+}).strict().refine(
+  (u) => Object.keys(u).length > 0,
+  "Give at least one of name, tags, meta, phase",
+);
+/** What `update` changes: `name` (null removes it), `tags` (replaced), `meta` (merged: a null value removes its key), `phase`. */
+export interface UpdateInput {
+  /** The new display name; null removes it. */
+  name?: string | null;
+  /** The new tags, replacing the old. */
+  tags?: string[];
+  /** Merged into the metadata (RFC 7386): a null value removes its key. */
+  meta?: Record<string, unknown>;
+  /** The new phase. */
+  phase?: string;
+}
+const _updateInputMatches: Same<UpdateInput, z.output<typeof updateInput>> = true;
+
 /** `PUT …/agents/:agent` and the `agent` frame. */
 export const agentInput = z.object({
   status: z.string().min(1).max(64),

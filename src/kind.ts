@@ -9,6 +9,7 @@ import { z } from "zod";
 import { type Duration, parseDuration } from "./duration.ts";
 import { ValidationError } from "./errors.ts";
 import type { AgentState, Session, Ttl } from "./session.ts";
+import type { Approval, ApprovalInput, ConflictInput, Coordination } from "./coordination/model.ts";
 
 /**
  * zod's schema type under a local name. `deno doc --lint` flags any reference
@@ -39,6 +40,25 @@ export interface ActionContext<S> {
   emit(type: string, data?: unknown): void;
   /** Sets the session's free-form phase (`planning`, `executing`, …). */
   setPhase(phase: string): void;
+  /**
+   * Schedules a durable timer that runs `action` with `args` when due, in
+   * the same commit as this command (SPEC §9.1). Without `action` it is a
+   * reminder: `timer.fired` carries `opts.data`. Returns the timer's id.
+   */
+  schedule(
+    when: { in: Duration } | { at: string | number },
+    action?: string,
+    args?: unknown,
+    opts?: { id?: string; data?: unknown },
+  ): string;
+  /** Cancels a pending timer; false when there is none of that id. */
+  cancel(timerId: string): boolean;
+  /** Asks a person (SPEC §9.2); the kind's `onDecision` runs when they decide. Returns its id. */
+  requestApproval(input: ApprovalInput): string;
+  /** Records a conflict between findings (SPEC §9.4). Returns its id. */
+  recordConflict(input: ConflictInput): string;
+  /** The session's coordination records as they stand before this command. */
+  readonly coordination: Readonly<Coordination>;
 }
 
 /** One action: zod-checked arguments and a synchronous `run`. */
@@ -62,8 +82,26 @@ export interface SessionKindDef<
   ttl?: { active?: Duration; paused?: Duration };
   /** The commands this kind understands. */
   actions?: { [N in keyof A]: ActionDef<Output<S>, A[N]> };
-  /** Overrides the overall progress, which is otherwise the mean of the agents' progress. */
+  /** Overrides the overall progress, which is otherwise the plan's done ÷ total, or the mean of the agents' progress. */
   progress?(state: Output<S>, agents: Record<string, AgentState>): number;
+  /** Runs in the turn that records a decision or an expiry of one of this session's approvals. */
+  onDecision?(ctx: ActionContext<Output<S>>, approval: Approval): void;
+  /** Runs in the turn that records each new result; it may record conflicts in the same commit. */
+  detectConflicts?(ctx: ActionContext<Output<S>>, result: ResultView): void;
+  /** Top-level state fields whose text the session search finds (strings, or arrays of them). */
+  search?: string[];
+}
+
+/** A result as `detectConflicts` sees it. */
+export interface ResultView {
+  /** The result's key. */
+  key: string;
+  /** The agent that produced it. */
+  agent?: string;
+  /** Its data; absent for results too large to keep inline (in the blob store). */
+  data?: unknown;
+  /** True for an intermediate result. */
+  partial: boolean;
 }
 
 /** A registered session kind. `Acts` carries the action types for typed clients. */
@@ -79,8 +117,14 @@ export interface SessionKind<
   readonly ttl: Ttl;
   /** The actions, by name. */
   readonly actions: Acts;
-  /** Overrides the overall progress, which is otherwise the mean of the agents' progress. */
+  /** Overrides the overall progress, which is otherwise the plan's done ÷ total, or the mean of the agents' progress. */
   readonly progress?: (state: S, agents: Record<string, AgentState>) => number;
+  /** See {@linkcode SessionKindDef.onDecision}. */
+  readonly onDecision?: (ctx: ActionContext<S>, approval: Approval) => void;
+  /** See {@linkcode SessionKindDef.detectConflicts}. */
+  readonly detectConflicts?: (ctx: ActionContext<S>, result: ResultView) => void;
+  /** See {@linkcode SessionKindDef.search}. */
+  readonly search: readonly string[];
   /** True for the generic kind: any JSON object is a valid state, so per-command validation is skipped. */
   readonly freeForm: boolean;
 }
@@ -132,6 +176,9 @@ export function defineSession<
     },
     actions: (def.actions ?? {}) as { [N in keyof A]: ActionDef<z.output<S>, A[N]> },
     progress: def.progress,
+    onDecision: def.onDecision,
+    detectConflicts: def.detectConflicts,
+    search: searchFields(def.search),
     freeForm: false,
   };
 }
@@ -142,5 +189,13 @@ export const defaultKind: SessionKind = {
   state: z.record(z.string(), z.unknown()),
   ttl: DEFAULT_TTL,
   actions: {},
+  search: [],
   freeForm: true,
 };
+
+function searchFields(fields: string[] | undefined): string[] {
+  for (const f of fields ?? []) {
+    if (!KIND_NAME.test(f)) throw new ValidationError(`Invalid search field '${f}'`);
+  }
+  return fields ?? [];
+}

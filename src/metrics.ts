@@ -51,6 +51,8 @@ export class Metrics implements CommitObserver {
   wsConnections = 0;
   /** WebSocket frames received. */
   wsMessages = 0;
+  /** Timers fired, approvals expired and leases lapsed by the scheduler. */
+  dueFired = 0;
   /** KV commit latency in ms. */
   readonly commitLatency: Histogram = new Histogram(LATENCY_BUCKETS);
   /** Sessions per group commit. */
@@ -79,6 +81,11 @@ export class Metrics implements CommitObserver {
         this.wsMessages,
       ),
       gauge("denizen_ws_connections", "Open WebSocket connections", this.wsConnections),
+      counter(
+        "denizen_due_fired_total",
+        "Timers fired, approval deadlines and leases run by the scheduler",
+        this.dueFired,
+      ),
       this.commitLatency.render("denizen_commit_latency_ms", "KV commit latency in ms"),
       this.batchSize.render("denizen_group_commit_sessions", "Sessions per group commit"),
     ];

@@ -22,13 +22,65 @@ import {
   patchCommand,
   restoreCommand,
   resultCommand,
+  updateCommand,
 } from "./commands.ts";
 import { archiveSession } from "./archive/archive_session.ts";
+import {
+  addTasksCommand,
+  type By,
+  cancelTimerCommand,
+  claimCommand,
+  completeTaskCommand,
+  decideCommand,
+  dueCommand,
+  failTaskCommand,
+  heartbeatCommand,
+  recordConflictCommand,
+  requestApprovalCommand,
+  resolveConflictCommand,
+  scheduleCommand,
+} from "./coordination/commands.ts";
+import {
+  type Approval,
+  type ApprovalInput,
+  approvalInput,
+  type ApprovalStatus,
+  type ClaimInput,
+  claimInput,
+  completeInput,
+  type Conflict,
+  type ConflictInput,
+  conflictInput,
+  type Coordination,
+  type DecisionInput,
+  decisionInput,
+  emptyCoordination,
+  failInput,
+  heartbeatInput,
+  leaseMs,
+  recordId,
+  type ResolveInput,
+  resolveInput,
+  type Task,
+  type TasksInput,
+  tasksInput,
+  type TaskStatus,
+  type Timer,
+  type TimerInput,
+  timerInput,
+} from "./coordination/model.ts";
+import { type Job, Scheduler } from "./scheduler.ts";
 import { exportSession } from "./archive/export_session.ts";
 import { importSession } from "./archive/import_session.ts";
 import { OutboxDrainer } from "./drainer.ts";
 import { parseDuration } from "./duration.ts";
-import { NotFoundError, SessionNotFoundError, TransitionError, ValidationError } from "./errors.ts";
+import {
+  DenizenError,
+  NotFoundError,
+  SessionNotFoundError,
+  TransitionError,
+  ValidationError,
+} from "./errors.ts";
 import type {
   Checkpoint,
   HistoryStore,
@@ -38,7 +90,7 @@ import type {
   ResultRow,
   RetentionRules,
 } from "./history/history_store.ts";
-import { HotStore } from "./hot/hot_store.ts";
+import { dueKeys, HotStore } from "./hot/hot_store.ts";
 import { type IdGenerator, ulidGenerator } from "./ids.ts";
 import {
   type AgentInput,
@@ -52,6 +104,8 @@ import {
   patchOps,
   type ResultInput,
   resultInput,
+  type UpdateInput,
+  updateInput,
 } from "./inputs.ts";
 import { defaultKind, type SessionKind } from "./kind.ts";
 import { Metrics } from "./metrics.ts";
@@ -94,6 +148,19 @@ export interface RuntimeOptions extends StoreOptions {
   groupCommit?: boolean;
   /** How often the sweeper and passivation run, in ms; 0 turns them off. Default 30 s. */
   tickMs?: number;
+  /**
+   * How often the scheduler reads its index of due timers, deadlines and
+   * leases, in ms; 0 only when asked ({@linkcode Runtime.runDue}). Default
+   * 250, or 0 when `tickMs` is 0.
+   */
+  scheduleMs?: number;
+  /**
+   * Retention of seed 002, run by the scheduler every `everyMs` (default 1
+   * hour): terminal sessions older than `olderThanDays` (30) are deleted,
+   * keeping the `keepCompleted` (10) most recent completed ones. `false`
+   * turns it off. Default on, and off for `memory: true`.
+   */
+  retention?: false | (Omit<RetentionRules, "now"> & { everyMs?: number });
   /** Extra KV `expireIn` beyond the TTL. Default 1 day. */
   graceMs?: number;
   /** Log entries between snapshots. Default 64. */
@@ -153,7 +220,7 @@ export class Runtime {
   readonly #registry: ActorRegistry;
   readonly #drainer: OutboxDrainer;
   readonly #hot: HotStore;
-  readonly #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #scheduler: Scheduler;
   #closed = false;
 
   /** Wires a runtime over opened `stores` and starts its timer; prefer {@linkcode createRuntime}. */
@@ -206,11 +273,26 @@ export class Runtime {
       commitWaiting: committer.waiting,
     });
     const tick = opts.tickMs ?? 30_000;
-    if (tick > 0) {
-      const timer = setInterval(() => void this.tick().catch(() => {}), tick);
-      Deno.unrefTimer(timer);
-      this.#timer = timer;
+    const jobs: Job[] = [];
+    if (tick > 0) jobs.push({ name: "expiry", everyMs: tick, run: () => this.tick() });
+    const retention = opts.retention ?? (opts.memory ? false : {});
+    if (retention !== false) {
+      const { everyMs, ...rules } = retention;
+      jobs.push({
+        name: "retention",
+        everyMs: everyMs ?? 3_600_000,
+        run: () => this.cleanup(rules),
+      });
     }
+    this.#scheduler = new Scheduler({
+      kv: stores.kv,
+      clock: this.clock,
+      fire: (key) => this.#fireDue(key),
+      pollMs: opts.scheduleMs ?? (tick > 0 ? 250 : 0),
+      jobs,
+      onError: (what, e) => console.error(`scheduler: ${what} failed:`, e),
+    });
+    this.#scheduler.start();
   }
 
   /** The Hono app with every route; set by `createRuntime`. */
@@ -227,7 +309,11 @@ export class Runtime {
     return await this.#create(opts);
   }
 
-  async #create(opts: CreateInput, origin?: Origin): Promise<Session> {
+  async #create(
+    opts: CreateInput,
+    origin?: Origin,
+    coordination?: Coordination,
+  ): Promise<Session> {
     const kind = this.kinds.get(opts.kind ?? "default");
     if (!kind) throw new NotFoundError(`Kind '${opts.kind}' not found`);
     const id = opts.id ?? this.ids();
@@ -238,7 +324,7 @@ export class Runtime {
       active: opts.ttl?.active !== undefined ? parseDuration(opts.ttl.active) : kind.ttl.active,
       paused: opts.ttl?.paused !== undefined ? parseDuration(opts.ttl.paused) : kind.ttl.paused,
     };
-    await this.#submit(id, createCommand({ ...opts, id }, kind, ttl, origin));
+    await this.#submit(id, createCommand({ ...opts, id }, kind, ttl, origin, coordination));
     return await this.get(id);
   }
 
@@ -443,10 +529,12 @@ export class Runtime {
   async fork(id: string, opts: { checkpoint?: string; id?: string } = {}): Promise<Session> {
     const source = await this.get(id);
     let state = source.state;
+    let coordination = await this.coordination(id);
     let origin: Origin = { session: id, version: source.version };
     if (opts.checkpoint !== undefined) {
       const cp = await this.#checkpoint(id, opts.checkpoint);
       state = cp.state;
+      coordination = cp.coordination ?? emptyCoordination();
       origin = { session: id, version: cp.version, checkpoint: cp.id };
     }
     const input = parse(createInput, {
@@ -457,7 +545,7 @@ export class Runtime {
       meta: source.meta,
       state,
     }, "fork");
-    return await this.#create(input, origin);
+    return await this.#create(input, origin, coordination);
   }
 
   async #checkpoint(id: string, checkpointId: string): Promise<Checkpoint> {
@@ -503,6 +591,165 @@ export class Runtime {
     }));
   }
 
+  // ---- coordination (SPEC §9) ------------------------------------------------------------
+
+  /** Schedules a durable timer: an action, a patch, or a reminder when due (§9.1). */
+  async schedule(id: string, input: TimerInput, by: By = {}): Promise<Timer> {
+    return (await this.#submit(id, scheduleCommand(parse(timerInput, input, "timer"), by))).result;
+  }
+
+  /** Pending timers, soonest first. */
+  async timers(id: string): Promise<Timer[]> {
+    const { timers } = await this.coordination(id);
+    return Object.values(timers).sort((a, b) => a.due.localeCompare(b.due) || cmp(a.id, b.id));
+  }
+
+  /** Cancels a pending timer; 404 when unknown or already fired. */
+  async cancelTimer(id: string, timerId: string, by: By = {}): Promise<void> {
+    await this.#submit(id, cancelTimerCommand(parse(recordId, timerId, "timer id"), by));
+  }
+
+  /** Asks a person to choose before a deadline (§9.2). */
+  async requestApproval(id: string, input: ApprovalInput, by: By = {}): Promise<Approval> {
+    const spec = parse(approvalInput, input, "approval");
+    return (await this.#submit(id, requestApprovalCommand(spec, by))).result;
+  }
+
+  /** Records a decision: 400 for an option not offered, 409 when decided already or expired. */
+  async decide(
+    id: string,
+    approvalId: string,
+    input: DecisionInput,
+    by: By = {},
+  ): Promise<Approval> {
+    const d = parse(decisionInput, input, "decision");
+    const aid = parse(recordId, approvalId, "approval id");
+    return (await this.#submit(id, decideCommand(aid, d, by))).result;
+  }
+
+  /** The session's approvals, oldest deadline first; `status` filters. */
+  async approvals(id: string, opts: { status?: ApprovalStatus } = {}): Promise<Approval[]> {
+    const { approvals } = await this.coordination(id);
+    return Object.values(approvals)
+      .filter((a) => opts.status === undefined || a.status === opts.status)
+      .sort((a, b) => a.deadline.localeCompare(b.deadline) || cmp(a.id, b.id));
+  }
+
+  /** The approver's inbox across sessions: oldest deadline first, paged (from SQL). */
+  async inbox(query: ApprovalQuery = {}): Promise<ApprovalPage> {
+    await this.#drainer.drainCommitted();
+    return await this.history.approvals(query);
+  }
+
+  /** Adds tasks to the plan; with `approval`, they wait for its decision (§9.3). */
+  async addTasks(
+    id: string,
+    input: TasksInput,
+    by: By = {},
+  ): Promise<{ tasks: Task[]; approval?: Approval }> {
+    return (await this.#submit(id, addTasksCommand(parse(tasksInput, input, "tasks"), by))).result;
+  }
+
+  /** The plan, in the order tasks were added; `status` filters. */
+  async tasks(id: string, opts: { status?: TaskStatus } = {}): Promise<Task[]> {
+    const { tasks } = await this.coordination(id);
+    return Object.values(tasks)
+      .filter((t) => opts.status === undefined || t.status === opts.status)
+      .sort((a, b) => a.order - b.order);
+  }
+
+  /** Gives `input.agent` the oldest ready task (or the one named) with a lease; null when none is ready. */
+  async claim(id: string, input: ClaimInput, by: By = {}): Promise<Task | null> {
+    const c = parse(claimInput, input, "claim");
+    const cmd = claimCommand(c.agent, leaseMs(c.lease), c.task, { ...by, agent: c.agent });
+    return (await this.#submit(id, cmd)).result;
+  }
+
+  /** Extends the holder's lease; 409 naming the holder for anyone else. */
+  async heartbeat(
+    id: string,
+    taskId: string,
+    input: { agent: string; lease?: string | number },
+    by: By = {},
+  ): Promise<Task> {
+    const h = parse(heartbeatInput, input, "heartbeat");
+    const tid = parse(recordId, taskId, "task id");
+    const cmd = heartbeatCommand(tid, h.agent, leaseMs(h.lease), { ...by, agent: h.agent });
+    return (await this.#submit(id, cmd)).result;
+  }
+
+  /** Ends the holder's task as done; its dependants become ready. */
+  async completeTask(
+    id: string,
+    taskId: string,
+    input: { agent: string; result?: unknown },
+    by: By = {},
+  ): Promise<Task> {
+    const c = parse(completeInput, input, "completion");
+    const tid = parse(recordId, taskId, "task id");
+    const cmd = completeTaskCommand(tid, c.agent, c.result, { ...by, agent: c.agent });
+    return (await this.#submit(id, cmd)).result;
+  }
+
+  /** Ends the holder's task as failed. */
+  async failTask(
+    id: string,
+    taskId: string,
+    input: { agent: string; error: string },
+    by: By = {},
+  ): Promise<Task> {
+    const f = parse(failInput, input, "failure");
+    const tid = parse(recordId, taskId, "task id");
+    const cmd = failTaskCommand(tid, f.agent, f.error, { ...by, agent: f.agent });
+    return (await this.#submit(id, cmd)).result;
+  }
+
+  /** Records a conflict between findings (§9.4). */
+  async recordConflict(id: string, input: ConflictInput, by: By = {}): Promise<Conflict> {
+    const spec = parse(conflictInput, input, "conflict");
+    return (await this.#submit(id, recordConflictCommand(spec, by))).result;
+  }
+
+  /** Resolves an open conflict; 409 when resolved already. */
+  async resolveConflict(
+    id: string,
+    conflictId: string,
+    input: ResolveInput,
+    by: By = {},
+  ): Promise<Conflict> {
+    const r = parse(resolveInput, input, "resolution");
+    const cid = parse(recordId, conflictId, "conflict id");
+    return (await this.#submit(id, resolveConflictCommand(cid, r, by))).result;
+  }
+
+  /** The session's conflicts, in the order recorded; `resolved` filters. */
+  async conflicts(id: string, opts: { resolved?: boolean } = {}): Promise<Conflict[]> {
+    const { conflicts } = await this.coordination(id);
+    return Object.values(conflicts)
+      .filter((c) => opts.resolved === undefined || (c.status === "resolved") === opts.resolved)
+      .sort((a, b) => a.recordedAt.localeCompare(b.recordedAt) || cmp(a.id, b.id));
+  }
+
+  /** Every coordination record of the session: live from KV, or as it ended, from SQL. */
+  async coordination(id: string): Promise<Coordination> {
+    assertId(id);
+    const hot = await this.#registry.get(id).readHot();
+    if (hot && !TERMINAL.has(hot.head.status)) return hot.coord;
+    await this.#drainer.drainCommitted();
+    const rec = await this.history.getSession(id);
+    if (!rec) {
+      this.#registry.drop(id);
+      throw new SessionNotFoundError(id);
+    }
+    return rec.coordination ?? hot?.coord ?? emptyCoordination();
+  }
+
+  /** Changes name, tags, meta (merged, `null` removes a key) or phase after create; searchable at once. */
+  async update(id: string, input: UpdateInput, by: By = {}): Promise<Session> {
+    await this.#submit(id, updateCommand(parse(updateInput, input, "update"), by));
+    return await this.get(id);
+  }
+
   /** Subscribes to a session's committed events. */
   async subscribe(id: string, listener: Listener): Promise<() => void> {
     assertId(id);
@@ -526,10 +773,10 @@ export class Runtime {
   }
 
   /** Installs an imported active or paused session in KV at its own version (history in SQL). */
-  async install(session: Session): Promise<void> {
+  async install(session: Session, coordination?: Coordination): Promise<void> {
     const kind = this.kinds.get(session.kind);
     if (!kind) throw new NotFoundError(`Kind '${session.kind}' not found`);
-    await this.#submit(session.id, installCommand(session, kind));
+    await this.#submit(session.id, installCommand(session, kind, coordination));
   }
 
   /** Deletes a session everywhere: KV, SQL rows, blobs and archive file. */
@@ -537,8 +784,9 @@ export class Runtime {
     assertId(id);
     const session = await this.get(id);
     const actor = this.#registry.get(id);
-    await actor.exclusive(async () => {
-      await this.#hot.deleteSession(id);
+    await actor.exclusive(async (hot) => {
+      const due = hot ? dueKeys(hot.head, hot.coord).map(([, key]) => key) : [];
+      await this.#hot.deleteSession(id, { due });
       actor.markGone();
     });
     this.#registry.drop(id);
@@ -549,12 +797,51 @@ export class Runtime {
     if (session.archive) await Deno.remove(session.archive).catch(() => {});
   }
 
-  /** Applies the retention rules of seed 002; returns the deleted ids. */
-  async cleanup(rules: Omit<RetentionRules, "now"> = {}): Promise<string[]> {
+  /**
+   * Applies the retention rules of seed 002; returns the deleted ids. With
+   * `dryRun`, returns the ids it would delete and deletes nothing.
+   */
+  async cleanup(rules: Omit<RetentionRules, "now"> & { dryRun?: boolean } = {}): Promise<string[]> {
+    const { dryRun, ...selection } = rules;
     await this.#drainer.drainCommitted();
-    const ids = await this.history.cleanupCandidates({ ...rules, now: iso(this.clock.now()) });
-    for (const id of ids) await this.delete(id);
+    const ids = await this.history.cleanupCandidates({ ...selection, now: iso(this.clock.now()) });
+    if (dryRun) return ids;
+    for (const id of ids) {
+      await this.delete(id).catch((e) => {
+        if (!(e instanceof SessionNotFoundError)) throw e; // deleted meanwhile
+      });
+    }
     return ids;
+  }
+
+  /**
+   * Runs every timer, approval deadline and lease that is due by the clock
+   * now, and waits until each is settled; returns how many index keys were
+   * handled. The scheduler calls it every `scheduleMs`; tests with an
+   * injected clock call it after moving the clock.
+   */
+  runDue(): Promise<number> {
+    return this.#scheduler.runDue();
+  }
+
+  /** Hands one key of the scheduler's index to its session's actor. */
+  #fireDue(key: Deno.KvKey): Promise<void> {
+    const id = key[2] as string;
+    return new Promise((resolve, reject) => {
+      this.#post(id, dueCommand(key), {
+        resolve: (ack) => {
+          if (ack.result === "done") this.metrics.dueFired++;
+          if (ack.result !== "inactive") return resolve();
+          this.stores.kv.delete(key).then(resolve, reject);
+        },
+        reject: (error) => {
+          // A session that is gone or ended no longer has anything due.
+          if (error instanceof DenizenError && (error.status === 404 || error.status === 409)) {
+            this.stores.kv.delete(key).then(resolve, reject);
+          } else reject(error);
+        },
+      });
+    });
   }
 
   /** Expires sessions past `expiresAt`, and passivates idle actors. Returns the expired ids. */
@@ -585,7 +872,7 @@ export class Runtime {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.#scheduler.stop();
     for (const actor of this.#registry.all()) await actor.exclusive(() => Promise.resolve());
     await this.#drainer.flush();
     await this.#drainer.close();
@@ -645,6 +932,16 @@ export class Runtime {
     });
     this.#registry.drop(id);
   }
+}
+
+/** A query of the approvals inbox. */
+export type ApprovalQuery = Parameters<HistoryStore["approvals"]>[0];
+/** A page of the approvals inbox. */
+export type ApprovalPage = Awaited<ReturnType<HistoryStore["approvals"]>>;
+
+/** Orders ids as strings, for stable listings. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Opens the stores and starts a runtime; undrained outbox events are drained first. */

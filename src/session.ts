@@ -85,6 +85,10 @@ export interface Session {
   agents: Record<string, AgentState>;
   /** Overall progress from 0 to 1. */
   progress: number;
+  /** Approvals waiting for a decision (SPEC §9.2). */
+  pendingApprovals: number;
+  /** Conflicts not yet resolved (SPEC §9.4). */
+  openConflicts: number;
   /** Seq of the last committed event. */
   version: number;
   /** Time-to-live settings. */

@@ -31,7 +31,7 @@ const agentState = z.object({
 }).strict();
 
 /** `session.json`. */
-export const sessionSchema: z.ZodType<Session> = z.object({
+export const sessionSchema: z.ZodType<Session, unknown> = z.object({
   id: sessionId,
   kind: name,
   name: z.string().optional(),
@@ -42,6 +42,8 @@ export const sessionSchema: z.ZodType<Session> = z.object({
   state: jsonObject,
   agents: z.record(name, agentState),
   progress: z.number().min(0).max(1),
+  pendingApprovals: z.number().int().min(0).default(0), // archives of format 1 lack the counts
+  openConflicts: z.number().int().min(0).default(0),
   version: z.number().int().min(0),
   ttl: z.object({ active: z.number().min(0), paused: z.number().min(0) }).strict(),
   createdAt: timestamp,

@@ -59,8 +59,10 @@ async function sqliteFullText(
   db: Kysely<HistoryDatabase>,
   words: readonly string[],
 ): Promise<Condition> {
-  const match = fts5Match(words);
-  const inSessions = sql`select rowid from sessions_fts where sessions_fts match ${match}`;
+  const match = fts5Match(words, "whole");
+  const inSessions = sql`select rowid from sessions_fts where sessions_fts match ${
+    fts5Match(words, "prefix")
+  }`;
   const inMessages = sql`select rowid from messages_fts where messages_fts match ${match}`;
   const [broadSessions, broadMessages] = [
     await isBroad(db, inSessions),
@@ -78,11 +80,12 @@ async function sqliteFullText(
 }
 
 function postgresFullText(words: readonly string[]): Condition {
-  const q = sql`to_tsquery('simple', ${tsQuery(words)})`;
+  const own = sql`to_tsquery('simple', ${tsQuery(words, "prefix")})`;
+  const q = sql`to_tsquery('simple', ${tsQuery(words, "whole")})`;
   return () =>
     sql<
       SqlBool
-    >`(sessions.search @@ ${q} or sessions.id in (select m.session_id from messages m where m.tsv @@ ${q}))`;
+    >`(sessions.search @@ ${own} or sessions.id in (select m.session_id from messages m where m.tsv @@ ${q}))`;
 }
 
 /** Every condition of `query`, ready for `where`; an empty list when nothing filters. */
@@ -97,9 +100,12 @@ export async function listConditions(
   if (kind !== undefined) out.push((eb) => eb("kind", "=", kind));
   if (createdAfter !== undefined) out.push((eb) => eb("created_at", ">", createdAfter));
   if (createdBefore !== undefined) out.push((eb) => eb("created_at", "<", createdBefore));
+  // Literal conditions, the same as those of the partial indexes that serve them.
+  if (query.waiting === "approval") out.push(() => sql<SqlBool>`sessions.pending_approvals > 0`);
+  if (query.conflicts === "open") out.push(() => sql<SqlBool>`sessions.open_conflicts > 0`);
   if (query.cursor !== undefined) {
-    const c = decodeCursor(query.cursor);
-    out.push((eb) => eb(eb.refTuple("updated_at", "id"), "<", eb.tuple(c.updatedAt, c.id)));
+    const [updatedAt, id] = decodeCursor(query.cursor, 2);
+    out.push((eb) => eb(eb.refTuple("updated_at", "id"), "<", eb.tuple(updatedAt, id)));
   }
   if (query.tag !== undefined) out.push(await sideTable(db, dialect, "session_tags", query.tag));
   if (query.agent !== undefined) {

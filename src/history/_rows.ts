@@ -5,15 +5,18 @@
  * @module
  */
 import type { Insertable, Selectable } from "kysely";
+import type { Approval, Coordination } from "../coordination/model.ts";
 import type { SessionEvent, Status } from "../session.ts";
 import type {
   Checkpoint,
+  InboxApproval,
   Message,
   ResultRow,
   SessionRecord,
   SessionSummary,
 } from "./history_store.ts";
 import type {
+  ApprovalsTable,
   CheckpointsTable,
   EventsTable,
   MessagesTable,
@@ -62,11 +65,15 @@ export function sessionToRow(s: SessionRecord): Insertable<SessionsTable> {
     error: s.error ?? null,
     origin: json(s.origin),
     archive: s.archive ?? null,
-    search_text: sessionSearchText(s.name, s.tags, s.meta),
+    search_text: sessionSearchText(s),
+    // Outbox entries written before coordination have no counts.
+    pending_approvals: s.pendingApprovals ?? 0,
+    open_conflicts: s.openConflicts ?? 0,
+    coordination: json(s.coordination),
   };
 }
 
-/** The columns a listing reads: everything but state and the search text. */
+/** The columns a listing reads: everything but state, coordination and the search text. */
 export const SUMMARY_COLUMNS = [
   "id",
   "kind",
@@ -87,6 +94,8 @@ export const SUMMARY_COLUMNS = [
   "error",
   "origin",
   "archive",
+  "pending_approvals",
+  "open_conflicts",
 ] as const;
 
 type SummaryRow = Pick<Selectable<SessionsTable>, (typeof SUMMARY_COLUMNS)[number]>;
@@ -102,6 +111,8 @@ export function summaryFromRow(r: SummaryRow): SessionSummary {
     phase: r.phase,
     agents: JSON.parse(r.agents),
     progress: Number(r.progress),
+    pendingApprovals: Number(r.pending_approvals),
+    openConflicts: Number(r.open_conflicts),
     version: Number(r.version),
     ttl: JSON.parse(r.ttl),
     createdAt: r.created_at,
@@ -117,10 +128,16 @@ export function summaryFromRow(r: SummaryRow): SessionSummary {
   return s;
 }
 
-/** A full record, with state when stored, from its row. */
-export function recordFromRow(r: SummaryRow & { state: string | null }): SessionRecord {
+/** The columns `getSession` reads: a summary's, and what only terminal rows hold. */
+export const RECORD_COLUMNS = [...SUMMARY_COLUMNS, "state", "coordination"] as const;
+
+/** A full record, with state and coordination when stored, from its row. */
+export function recordFromRow(
+  r: Pick<Selectable<SessionsTable>, (typeof RECORD_COLUMNS)[number]>,
+): SessionRecord {
   const s: SessionRecord = summaryFromRow(r);
   opt(s, "state", parse(r.state) as Record<string, unknown> | undefined);
+  opt(s, "coordination", parse(r.coordination) as Coordination | undefined);
   return s;
 }
 
@@ -191,15 +208,60 @@ export interface Materialized {
   messages: Insertable<MessagesTable>[];
   results: Insertable<ResultsTable>[];
   checkpoints: Insertable<CheckpointsTable>[];
+  /** One row per `approval.*` event: an approval changed twice in a batch has two. */
+  approvals: Insertable<ApprovalsTable>[];
 }
 
 function str(value: unknown): string | null {
   return typeof value === "string" ? value : null;
 }
 
-/** Messages, results and checkpoints carried by `events`; events of other types are skipped. */
+/** `iso` as UTC with milliseconds (`toISOString`), so that text order is time order. */
+function utc(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : new Date(ms).toISOString();
+}
+
+/** The `approvals` row an `approval.*` event carries, or undefined when its record is unusable. */
+function approvalRow(
+  e: SessionEvent,
+  d: Record<string, unknown>,
+): Insertable<ApprovalsTable> | undefined {
+  const a = d.approval as Partial<Approval> | null | undefined;
+  if (a === null || typeof a !== "object") return undefined;
+  const { id, status, deadline, requestedAt } = a;
+  if (
+    typeof id !== "string" || typeof status !== "string" || typeof deadline !== "string" ||
+    typeof requestedAt !== "string"
+  ) return undefined;
+  return {
+    session_id: e.sessionId,
+    id,
+    seq: e.seq,
+    status,
+    deadline: utc(deadline),
+    requested_at: requestedAt,
+    approval: JSON.stringify(a),
+  };
+}
+
+/** An approval of the inbox from its row. */
+export function approvalFromRow(
+  r: Pick<Selectable<ApprovalsTable>, "session_id" | "approval">,
+): InboxApproval {
+  return { ...JSON.parse(r.approval) as Approval, session: r.session_id };
+}
+
+/** The events that write an approval's row: each carries the whole record after the change. */
+export const APPROVAL_EVENTS: ReadonlySet<string> = new Set([
+  "approval.requested",
+  "approval.decided",
+  "approval.expired",
+]);
+
+/** Messages, results, checkpoints and approvals carried by `events`; other events are skipped. */
 export function materialize(events: readonly SessionEvent[]): Materialized {
-  const out: Materialized = { messages: [], results: [], checkpoints: [] };
+  const out: Materialized = { messages: [], results: [], checkpoints: [], approvals: [] };
   for (const e of events) {
     if (e.data === null || typeof e.data !== "object") continue;
     const d = e.data as Record<string, unknown>;
@@ -232,6 +294,9 @@ export function materialize(events: readonly SessionEvent[]): Materialized {
         final: d.final === true ? 1 : 0,
         state: JSON.stringify(d.state ?? {}),
       });
+    } else if (APPROVAL_EVENTS.has(e.type)) {
+      const row = approvalRow(e, d);
+      if (row) out.approvals.push(row);
     }
   }
   return out;

@@ -3,12 +3,18 @@
  * becomes a match expression that can never be a syntax error.
  *
  * User input is cut into words of letters and digits; nothing else reaches
- * the engine. Every word must match, whole: a prefix query costs a scan of
- * every indexed term with that prefix, too slow to probe row by row.
+ * the engine, and each word is quoted. Every word must match. Against a
+ * session's own text (id, name, tags, meta, searchable state) every query
+ * word is a prefix, as seed 000 searched: `acm` finds "ACME research" and the
+ * ids that start with `acm`, and `quart res` finds "Quarterly research".
+ * Against message contents words match whole: messages are by far the larger
+ * index, and a prefix there (`a`) would merge the postings of every term it
+ * starts, on every search.
  *
  * @module
  */
 import { PG_FTS_MAX_CHARS } from "./migrations.ts";
+import type { SessionRecord } from "./history_store.ts";
 
 const WORD = /[\p{L}\p{N}]+/gu;
 /** Words beyond this many are ignored. */
@@ -29,14 +35,14 @@ function collect(value: unknown, out: string[]): void {
   }
 }
 
-/** The indexed text of a session: the words of its name, tags and meta values. */
+/** The indexed text of a session: the words of its id, name, tags, meta values and searchable state. */
 export function sessionSearchText(
-  name: string | undefined,
-  tags: readonly string[],
-  meta: Record<string, unknown>,
+  s: Pick<SessionRecord, "id" | "name" | "tags" | "meta" | "searchText">,
 ): string {
-  const parts: string[] = [name ?? "", ...tags];
-  collect(meta, parts);
+  // The id first, so that the cap on the text never cuts it.
+  const parts: string[] = [s.id, s.name ?? "", ...s.tags];
+  collect(s.meta, parts);
+  if (s.searchText !== undefined) parts.push(s.searchText);
   return words(parts.join(" ")).join(" ").slice(0, PG_FTS_MAX_CHARS);
 }
 
@@ -45,12 +51,17 @@ export function queryWords(q: string): string[] {
   return [...new Set(words(q).map((w) => w.slice(0, MAX_WORD)))].slice(0, MAX_WORDS);
 }
 
-/** An FTS5 match expression: every word quoted, all required. */
-export function fts5Match(qwords: readonly string[]): string {
-  return qwords.map((w) => `"${w}"`).join(" ");
+/** How a query word matches an indexed word: as the whole word, or as its start. */
+export type WordMatch = "whole" | "prefix";
+
+/** An FTS5 match expression: every word quoted (`"acm"`, or `"acm"*` as a prefix), all required. */
+export function fts5Match(qwords: readonly string[], match: WordMatch): string {
+  const suffix = match === "prefix" ? "*" : "";
+  return qwords.map((w) => `"${w}"${suffix}`).join(" ");
 }
 
-/** A `to_tsquery` expression: every word quoted, all required. */
-export function tsQuery(qwords: readonly string[]): string {
-  return qwords.map((w) => `'${w}'`).join(" & ");
+/** A `to_tsquery` expression: every word quoted (`'acm'`, or `'acm':*` as a prefix), all required. */
+export function tsQuery(qwords: readonly string[], match: WordMatch): string {
+  const suffix = match === "prefix" ? ":*" : "";
+  return qwords.map((w) => `'${w}'${suffix}`).join(" & ");
 }

@@ -1,7 +1,9 @@
 /**
  * The write path of the history store: one drained batch, applied inside a
  * transaction the caller opened. Idempotent: events are unique by
- * (session_id, seq) and only events inserted now are materialized.
+ * (session_id, seq) and only events inserted now are materialized. An
+ * approval's row is upserted by (session_id, id) and keeps the record of its
+ * highest seq, so that events of one approval may come in any order.
  *
  * @module
  */
@@ -9,12 +11,19 @@ import { type Compilable, CompiledQuery, type Insertable, type Kysely, sql } fro
 import { type HistoryBatch, newestSessions, type SessionRecord } from "./history_store.ts";
 import type { SessionEvent } from "../session.ts";
 import type {
+  ApprovalsTable,
   EventsTable,
   HistoryDatabase,
   SessionsTable,
   SqlDialectName,
 } from "./history_database.ts";
-import { eventToRow, materialize, sessionToRow, SUMMARY_COLUMNS } from "./_rows.ts";
+import {
+  APPROVAL_EVENTS,
+  eventToRow,
+  materialize,
+  sessionToRow,
+  SUMMARY_COLUMNS,
+} from "./_rows.ts";
 
 /** Rows per statement at most; fewer are sent as power-of-two groups (see {@linkcode insertRows}). */
 const ROWS_PER_STATEMENT = 256;
@@ -101,6 +110,7 @@ function distinctEvents(events: readonly SessionEvent[]): SessionEvent[] {
 const UPDATED_COLUMNS: readonly (keyof SessionsTable)[] = [
   ...SUMMARY_COLUMNS.filter((c) => c !== "id"),
   "state",
+  "coordination",
   "search_text",
 ];
 
@@ -184,7 +194,7 @@ function insertNew<T extends SeqTable>(
 }
 
 /** Event types that `materialize` turns into rows of their own. */
-const MATERIALIZED = new Set(["message", "result", "checkpoint"]);
+const MATERIALIZED = new Set(["message", "result", "checkpoint", ...APPROVAL_EVENTS]);
 
 /**
  * Inserts events, skipping those already there. Returns the newly inserted
@@ -236,6 +246,42 @@ async function pruneCheckpoints(
     .execute();
 }
 
+/** Columns an approval's upsert overwrites: all but its key. */
+const APPROVAL_COLUMNS = ["seq", "status", "deadline", "requested_at", "approval"] as const;
+
+/**
+ * Upserts approval rows, keeping per approval the row of the highest seq,
+ * among `rows` and against the stored one.
+ */
+async function upsertApprovals(
+  trx: Kysely<HistoryDatabase>,
+  dialect: SqlDialectName,
+  rows: readonly Insertable<ApprovalsTable>[],
+): Promise<void> {
+  // One row per key: a statement may not update the same row twice (PostgreSQL refuses).
+  const newest = new Map<string, Insertable<ApprovalsTable>>();
+  for (const r of rows) {
+    const key = JSON.stringify([r.session_id, r.id]);
+    const seen = newest.get(key);
+    if (!seen || seen.seq < r.seq) newest.set(key, r);
+  }
+  await insertRows(
+    trx,
+    dialect,
+    "approvals",
+    [...newest.values()],
+    (some) =>
+      trx.insertInto("approvals").values(some)
+        .onConflict((oc) =>
+          oc.columns(["session_id", "id"])
+            .doUpdateSet(Object.fromEntries(
+              APPROVAL_COLUMNS.map((c) => [c, sql.ref(`excluded.${c}`)]),
+            ))
+            .whereRef("approvals.seq", "<", "excluded.seq")
+        ),
+  );
+}
+
 /** Applies one batch inside the transaction `trx`. */
 export async function writeBatch(
   trx: Kysely<HistoryDatabase>,
@@ -245,7 +291,7 @@ export async function writeBatch(
   const { dialect } = options;
   await upsertSessions(trx, batch.sessions, dialect);
   const fresh = await insertEvents(trx, batch.events, dialect);
-  const { messages, results, checkpoints } = materialize(fresh);
+  const { messages, results, checkpoints, approvals } = materialize(fresh);
   await insertRows(trx, dialect, "messages", messages, (r) => insertNew(trx, "messages", r));
   await insertRows(trx, dialect, "results", results, (r) => insertNew(trx, "results", r));
   await insertRows(
@@ -258,4 +304,5 @@ export async function writeBatch(
   for (const sessionId of new Set(checkpoints.map((c) => c.session_id))) {
     await pruneCheckpoints(trx, sessionId, options.keepCheckpoints);
   }
+  await upsertApprovals(trx, dialect, approvals);
 }

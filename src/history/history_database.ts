@@ -33,8 +33,14 @@ export interface SessionsTable {
   error: string | null;
   origin: string | null;
   archive: string | null;
-  /** Name, tags and meta values as plain words: what full text indexes. */
+  /** Id, name, tags, meta values and searchable state as plain words: what full text indexes. */
   search_text: string;
+  /** Approvals waiting for a decision; 0 on rows older than coordination. */
+  pending_approvals: number;
+  /** Conflicts not yet resolved; 0 on rows older than coordination. */
+  open_conflicts: number;
+  /** JSON object, terminal sessions only: their final coordination records. */
+  coordination: string | null;
 }
 
 /** `session_tags`: one row per (session, tag), for the tag filter. */
@@ -97,6 +103,21 @@ export interface CheckpointsTable {
   at: string;
 }
 
+/** `approvals`: each approval as its last drained `approval.*` event left it. */
+export interface ApprovalsTable {
+  session_id: string;
+  id: string;
+  /** Seq of the event that wrote the row; an older event never overwrites it. */
+  seq: number;
+  /** `pending`, `decided` or `expired`. */
+  status: string;
+  /** ISO-8601 UTC, so that text order is time order. */
+  deadline: string;
+  requested_at: string;
+  /** JSON of the whole record. */
+  approval: string;
+}
+
 /** `blobs`: the SQL blob store. */
 export interface BlobsTable {
   key: string;
@@ -112,6 +133,7 @@ export interface HistoryDatabase {
   messages: MessagesTable;
   results: ResultsTable;
   checkpoints: CheckpointsTable;
+  approvals: ApprovalsTable;
   blobs: BlobsTable;
 }
 

@@ -10,10 +10,19 @@
  *
  * @module
  */
-import type { Session, SessionEvent, Status } from "../session.ts";
+import type { Approval, ApprovalStatus, Coordination } from "../coordination/model.ts";
+import type { AgentState, Session, SessionEvent, Status } from "../session.ts";
 
-/** A session's index row. `state` is present for terminal sessions (their final state) and absent otherwise. */
-export type SessionRecord = Omit<Session, "state"> & { state?: Record<string, unknown> };
+/**
+ * A session's index row. `state` and `coordination` are present for terminal
+ * sessions (their final state and coordination records) and absent otherwise;
+ * `searchText` is what the kind marks searchable in the state.
+ */
+export type SessionRecord = Omit<Session, "state"> & {
+  state?: Record<string, unknown>;
+  coordination?: Coordination;
+  searchText?: string;
+};
 
 /** A session as listed: the index row without state. */
 export type SessionSummary = Omit<Session, "state">;
@@ -97,22 +106,62 @@ export interface ListQuery {
   tag?: string;
   /** Sessions that have an agent of this name. */
   agent?: string;
-  /** Full text over name, tags, meta and message contents. */
+  /**
+   * Full text over id, name, tags, meta, searchable state and message
+   * contents. Every word must match; against the session's own text a word
+   * matches the start of a word (`acm` finds "ACME"), against messages the
+   * whole word.
+   */
   q?: string;
   /** Sessions created after this ISO-8601 time. */
   createdAfter?: string;
   /** Sessions created before this ISO-8601 time. */
   createdBefore?: string;
+  /** `approval`: sessions with a pending approval (`pendingApprovals > 0`). */
+  waiting?: "approval";
+  /** `open`: sessions with an open conflict (`openConflicts > 0`). */
+  conflicts?: "open";
   /** 1..500, default 50. */
   limit?: number;
   /** Opaque, from a previous page's `nextCursor`. */
   cursor?: string;
+  /** Also count the matching sessions by status (see {@linkcode ListPage.total}). Default false. */
+  count?: boolean;
 }
 
 /** One page of sessions, ordered by `updatedAt` desc then `id` desc. */
 export interface ListPage {
   /** The sessions of this page. */
   items: SessionSummary[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+  /**
+   * With `count`: every session matching the query's other filters, by
+   * status, whatever the `status` filter and the cursor; 0 for a status none
+   * has.
+   */
+  total?: Record<Status, number>;
+}
+
+/** Filters of the approvals inbox (`GET /v1/approvals`). */
+export interface ApprovalQuery {
+  /** Approvals of this status. */
+  status?: ApprovalStatus;
+  /** Approvals of this session. */
+  session?: string;
+  /** 1..500, default 50. */
+  limit?: number;
+  /** Opaque, from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+/** An approval of the inbox, with the session that asked. */
+export type InboxApproval = Approval & { session: string };
+
+/** One page of the inbox, oldest deadline first, then by session id and approval id. */
+export interface ApprovalPage {
+  /** The approvals of this page. */
+  items: InboxApproval[];
   /** Pass as `cursor` for the next page; absent on the last page. */
   nextCursor?: string;
 }
@@ -169,6 +218,12 @@ export interface Checkpoint {
   final: boolean;
   /** The state at `version`. */
   state: Record<string, unknown>;
+  /** The coordination records at `version`; absent when there were none. */
+  coordination?: Coordination;
+  /** The agents at `version` (checkpoints from before 0.3 lack them). */
+  agents?: Record<string, AgentState>;
+  /** The phase at `version` (checkpoints from before 0.3 lack it). */
+  phase?: string;
   /** ISO-8601 commit time. */
   at: string;
 }
@@ -197,6 +252,8 @@ export interface HistoryStore {
   getSession(id: string): Promise<SessionRecord | undefined>;
   /** List and search. */
   listSessions(query: ListQuery): Promise<ListPage>;
+  /** The approvals inbox across sessions, as their last drained `approval.*` events left them. */
+  approvals(query: ApprovalQuery): Promise<ApprovalPage>;
   /** Events with `seq > after`, ascending, at most `limit` (default 1000). */
   events(id: string, opts?: { after?: number; limit?: number }): Promise<SessionEvent[]>;
   /** Highest drained seq of a session, 0 when none. */

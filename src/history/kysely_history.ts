@@ -6,8 +6,10 @@
  * @module
  */
 import { type Kysely, sql } from "kysely";
-import type { SessionEvent } from "../session.ts";
+import { type SessionEvent, type Status, STATUSES } from "../session.ts";
 import {
+  type ApprovalPage,
+  type ApprovalQuery,
   type BatchSummary,
   type Checkpoint,
   decodeBatch,
@@ -28,12 +30,14 @@ import { ValidationError } from "../errors.ts";
 import { migrateHistory } from "./migrations.ts";
 import { writeBatch } from "./_write_batch.ts";
 import type { HistoryWriter } from "./worker_writer.ts";
-import { encodeCursor } from "./_cursor.ts";
+import { decodeCursor, encodeCursor } from "./_cursor.ts";
 import { listConditions } from "./_list_filters.ts";
 import {
+  approvalFromRow,
   checkpointFromRow,
   eventFromRow,
   messageFromRow,
+  RECORD_COLUMNS,
   recordFromRow,
   resultFromRow,
   SUMMARY_COLUMNS,
@@ -113,7 +117,7 @@ export class KyselyHistoryStore implements HistoryStore {
   }
 
   async getSession(id: string): Promise<SessionRecord | undefined> {
-    const row = await this.#db.selectFrom("sessions").select([...SUMMARY_COLUMNS, "state"])
+    const row = await this.#db.selectFrom("sessions").select(RECORD_COLUMNS)
       .where("id", "=", id).executeTakeFirst();
     return row && recordFromRow(row);
   }
@@ -128,8 +132,43 @@ export class KyselyHistoryStore implements HistoryStore {
       .execute();
     const items = rows.slice(0, limit).map(summaryFromRow);
     const last = items[items.length - 1];
-    return rows.length > limit && last
-      ? { items, nextCursor: encodeCursor({ updatedAt: last.updatedAt, id: last.id }) }
+    const page: ListPage = rows.length > limit && last
+      ? { items, nextCursor: encodeCursor([last.updatedAt, last.id]) }
+      : { items };
+    if (query.count) page.total = await this.#countByStatus(query);
+    return page;
+  }
+
+  /** Sessions matching `query` by status, leaving out its status filter and cursor. */
+  async #countByStatus(query: ListQuery): Promise<Record<Status, number>> {
+    let qb = this.#db.selectFrom("sessions")
+      .select((eb) => ["status", eb.fn.countAll().as("n")]).groupBy("status");
+    const others = { ...query, status: undefined, cursor: undefined };
+    for (const condition of await listConditions(this.#db, this.dialect, others)) {
+      qb = qb.where(condition);
+    }
+    const total = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
+    for (const r of await qb.execute()) total[r.status as Status] = Number(r.n);
+    return total;
+  }
+
+  async approvals(query: ApprovalQuery): Promise<ApprovalPage> {
+    const limit = limitOf(query.limit, 50, 500);
+    let qb = this.#db.selectFrom("approvals").select(["session_id", "id", "deadline", "approval"]);
+    if (query.status !== undefined) qb = qb.where("status", "=", query.status);
+    if (query.session !== undefined) qb = qb.where("session_id", "=", query.session);
+    if (query.cursor !== undefined) {
+      const [deadline, session, id] = decodeCursor(query.cursor, 3);
+      qb = qb.where((eb) =>
+        eb(eb.refTuple("deadline", "session_id", "id"), ">", eb.tuple(deadline, session, id))
+      );
+    }
+    const rows = await qb.orderBy("deadline").orderBy("session_id").orderBy("id")
+      .limit(limit + 1).execute();
+    const items = rows.slice(0, limit).map(approvalFromRow);
+    const last = rows[limit - 1];
+    return rows.length > limit
+      ? { items, nextCursor: encodeCursor([last.deadline, last.session_id, last.id]) }
       : { items };
   }
 
@@ -237,6 +276,7 @@ export class KyselyHistoryStore implements HistoryStore {
           "messages",
           "results",
           "checkpoints",
+          "approvals",
           "session_tags",
           "session_agents",
         ] as const

@@ -174,10 +174,63 @@ async function sqliteFullText(db: AnyDb): Promise<void> {
   }
 }
 
-/** The migrations of the history schema for one engine. */
+/**
+ * Coordination (SPEC §9): the counts a listing filters on, a terminal
+ * session's final records, and the approvals inbox. Existing rows get zero
+ * counts, and their search text gains the words of their id, as
+ * `sessionSearchText` writes it now.
+ */
+function coordination(dialect: SqlDialectName): Migration {
+  const key: "text" | RawBuilder<unknown> = dialect === "postgres" ? sql`text collate "C"` : "text";
+  return {
+    async up(db: AnyDb) {
+      for (const column of ["pending_approvals", "open_conflicts"]) {
+        await db.schema.alterTable("sessions")
+          .addColumn(column, "integer", (c) => c.notNull().defaultTo(0)).execute();
+      }
+      await db.schema.alterTable("sessions").addColumn("coordination", "text").execute();
+      // Partial indexes: only the few sessions that wait or disagree are in them, and a
+      // filtered listing reads them in listing order. The filters repeat these literal
+      // conditions, so that SQLite sees the index applies.
+      for (
+        const [name, column] of [
+          ["sessions_waiting_updated", "pending_approvals"],
+          ["sessions_conflicts_updated", "open_conflicts"],
+        ]
+      ) {
+        await db.schema.createIndex(name).on("sessions").columns(["updated_at desc", "id desc"])
+          .where(sql.ref(column), ">", sql.lit(0)).execute();
+      }
+      // Ids are [A-Za-z0-9_-]: lowered, with `_` and `-` as spaces, they are their own words.
+      await db.updateTable("sessions").set({
+        search_text:
+          sql`trim(lower(replace(replace(id, '-', ' '), '_', ' ')) || ' ' || search_text)`,
+      }).execute();
+
+      await db.schema.createTable("approvals")
+        .addColumn("session_id", key, (c) => c.notNull())
+        .addColumn("id", key, (c) => c.notNull())
+        .addColumn("seq", "integer", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("deadline", key, (c) => c.notNull())
+        .addColumn("requested_at", key, (c) => c.notNull())
+        .addColumn("approval", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("approvals_pk", ["session_id", "id"])
+        .execute();
+      await db.schema.createIndex("approvals_inbox").on("approvals")
+        .columns(["status", "deadline", "session_id", "id"]).execute();
+    },
+  };
+}
+
+/** The migrations of the history schema for one engine, applied in the order of their names. */
 export function historyMigrations(dialect: SqlDialectName): MigrationProvider {
   return {
-    getMigrations: () => Promise.resolve({ "0001_initial": initial(dialect) }),
+    getMigrations: () =>
+      Promise.resolve({
+        "0001_initial": initial(dialect),
+        "0002_coordination": coordination(dialect),
+      }),
   };
 }
 

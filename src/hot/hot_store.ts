@@ -8,6 +8,10 @@
  * - `["s", id, "c", i]` snapshot chunks: the state's JSON as UTF-8, 60,000 bytes a key;
  * - `["s", id, "l", seq]` the log: JSON Patch ops committed since the snapshot;
  * - `["s", id, "k", page]` remembered command ids, 16 a page (see `command_memory.ts`);
+ * - `["s", id, "x", type, rid]` coordination records (SPEC §9), one a key, as UTF-8 JSON;
+ * - `["d", dueMs, id, type, rid]` the scheduler's index: one key per record of an active
+ *   session that is due at a time (a timer, an approval's deadline, a claim's lease), written
+ *   in the same atomic as the record, so due work is found by one range read;
  * - `["o", commit, i]` the outbox: the events of every session in one atomic,
  *   packed into as few values as fit, waiting for the drainer. `commit` sorts
  *   by time, so the outbox is read in commit order.
@@ -26,6 +30,14 @@ import jsonpatch, { type Operation } from "fast-json-patch";
 import type { BlobStore } from "../blobs/blob_store.ts";
 import type { BatchEntry } from "../history/history_store.ts";
 import type { Session } from "../session.ts";
+import {
+  type Coordination,
+  type CoordRecord,
+  dueOf,
+  emptyCoordination,
+  RECORD_TYPES,
+  type RecordType,
+} from "../coordination/model.ts";
 
 /** The head key's value: the session without state, plus the state's layout. */
 export interface Head extends Omit<Session, "state" | "report"> {
@@ -39,6 +51,8 @@ export interface Head extends Omit<Session, "state" | "report"> {
   cmds: number;
   /** What the last commits added since the last log entry and command pages; absent when empty. */
   tail?: Tail;
+  /** Coordination records under `["s", id, "x"]`; absent when none, so loading skips the read. */
+  records?: number;
 }
 
 /**
@@ -98,6 +112,8 @@ export function encodeHead(head: Head, fields = headFields(head)): Uint8Array {
 /** A head read from KV: UTF-8 JSON, or a KV object from before 0.2. */
 export function decodeHead(value: Uint8Array | Head): Head {
   const head = value instanceof Uint8Array ? JSON.parse(decoder.decode(value)) as Head : value;
+  head.pendingApprovals ??= 0; // heads written before coordination
+  head.openConflicts ??= 0;
   const tail = head.tail as { log: unknown[]; cmds: unknown[] } | undefined;
   if (tail) {
     head.tail = {
@@ -112,7 +128,41 @@ export function decodeHead(value: Uint8Array | Head): Head {
 export interface HotSession {
   head: Head;
   state: Record<string, unknown>;
+  /** Its coordination records. */
+  coord: Coordination;
   versionstamp: string;
+}
+
+/** The scheduler's index key of a record due at `due`. */
+export function dueKey(due: number, id: string, type: RecordType, rid: string): Deno.KvKey {
+  return ["d", due, id, type, rid];
+}
+
+/**
+ * The index keys a session's records hold, by record: only an active
+ * session's records are on the scheduler (a paused session's wait for its
+ * resume; a terminal session's never come due). With `only`, just the
+ * records `only` changed.
+ */
+export function dueKeys(
+  head: Head,
+  coord: Coordination,
+  only?: { changes(): Iterable<{ type: RecordType; id: string }> },
+): [string, Deno.KvKey][] {
+  const out: [string, Deno.KvKey][] = [];
+  if (head.status !== "active") return out;
+  const add = (type: RecordType, r: CoordRecord | undefined) => {
+    const due = r === undefined ? undefined : dueOf(type, r);
+    if (due !== undefined) out.push([`${type}\u0000${r!.id}`, dueKey(due, head.id, type, r!.id)]);
+  };
+  if (only) {
+    for (const c of only.changes()) {
+      add(c.type, Object.hasOwn(coord[c.type], c.id) ? coord[c.type][c.id] : undefined);
+    }
+  } else {
+    for (const type of RECORD_TYPES) for (const r of Object.values(coord[type])) add(type, r);
+  }
+  return out;
 }
 
 /** A stored outbox value: entries, each inline or spilled to the blob store. */
@@ -178,6 +228,9 @@ export const keys = {
   command: (id: string, page: number): Deno.KvKey => ["s", id, "k", page],
   commands: (id: string): Deno.KvKey => ["s", id, "k"],
   session: (id: string): Deno.KvKey => ["s", id],
+  record: (id: string, type: RecordType, rid: string): Deno.KvKey => ["s", id, "x", type, rid],
+  records: (id: string): Deno.KvKey => ["s", id, "x"],
+  dueAll: ["d"] as Deno.KvKey,
   outbox: (commit: string, i: number): Deno.KvKey => ["o", commit, i],
   outboxAll: ["o"] as Deno.KvKey,
 };
@@ -202,13 +255,22 @@ export class HotStore {
     for (let attempt = 0; attempt < 5; attempt++) {
       const head = await this.kv.get<Uint8Array | Head>(keys.head(id));
       if (head.value === null) return undefined;
-      const [chunks, logs] = await Promise.all([
+      const h0 = decodeHead(head.value);
+      const [chunks, logs, records] = await Promise.all([
         this.#list(keys.chunks(id)),
         this.#list(keys.logs(id)),
+        h0.records ? this.#list(keys.records(id)) : [],
       ]);
       const again = await this.kv.get(keys.head(id));
       if (again.versionstamp !== head.versionstamp) continue; // a writer raced us: read again
-      const h = decodeHead(head.value);
+      const h = h0;
+      const coord = emptyCoordination();
+      for (const e of records) {
+        const [, , , type, rid] = e.key as [string, string, string, RecordType, string];
+        (coord[type] as Record<string, CoordRecord>)[rid] = JSON.parse(
+          decoder.decode(e.value as Uint8Array),
+        );
+      }
       const bytes = concat(chunks.slice(0, h.snap.chunks).map((e) => e.value as Uint8Array));
       let state = JSON.parse(decoder.decode(bytes)) as Record<string, unknown>;
       for (const entry of logs) {
@@ -223,7 +285,7 @@ export class HotStore {
         const [, batch] = JSON.parse(item) as [number, Operation[]];
         state = jsonpatch.applyPatch(state, batch, false, true).newDocument;
       }
-      return { head: h, state, versionstamp: head.versionstamp! };
+      return { head: h, state, coord, versionstamp: head.versionstamp! };
     }
     throw new Error(`Session '${id}' changed during five reads in a row`);
   }
@@ -256,9 +318,13 @@ export class HotStore {
    * Deletes a session's hot keys: the head first, then the rest in atomics
    * of 1,000. With `versionstamp`, nothing is deleted unless the head still
    * has it; returns whether it did. Its outbox entries are the drainer's.
+   * `due` are its keys on the scheduler's index.
    */
-  async deleteSession(id: string, opts: { versionstamp?: string } = {}): Promise<boolean> {
-    const rest: Deno.KvKey[] = [];
+  async deleteSession(
+    id: string,
+    opts: { versionstamp?: string; due?: Iterable<Deno.KvKey> } = {},
+  ): Promise<boolean> {
+    const rest: Deno.KvKey[] = [...opts.due ?? []];
     for await (const e of this.kv.list({ prefix: keys.session(id) })) {
       if (e.key[2] !== "h") rest.push(e.key);
     }

@@ -3,16 +3,29 @@
  *
  * @module
  */
+import type { Kysely } from "kysely";
+import type { Approval } from "../../src/coordination/model.ts";
 import type { HistoryStore, SessionRecord } from "../../src/history/history_store.ts";
+import type { HistoryDatabase, SqlDialectName } from "../../src/history/history_database.ts";
 import type { SessionEvent } from "../../src/session.ts";
 
 /** Opens a fresh, empty, migrated store. */
 export type OpenStore = () => Promise<HistoryStore>;
 
+/** A fresh, empty database that no migration has touched, and how to drop it once closed. */
+export interface EmptyDatabase {
+  db: Kysely<HistoryDatabase>;
+  dialect: SqlDialectName;
+  /** Runs after `db` is destroyed. */
+  drop(): Promise<void>;
+}
+
 /** How the suite registers its tests. */
 export interface ConformanceOptions {
   /** Deno's resource and op sanitizers; a driver with a pool (pg) needs them off. Default true. */
   sanitize?: boolean;
+  /** Opens an unmigrated database, for the upgrade tests; they are skipped without it. */
+  openEmpty?: () => Promise<EmptyDatabase>;
 }
 
 /** Registers `fn` as a test that gets a fresh store and closes it afterwards. */
@@ -53,6 +66,8 @@ export function session(id: string, over: Partial<SessionRecord> = {}): SessionR
     phase: "init",
     agents: {},
     progress: 0,
+    pendingApprovals: 0,
+    openConflicts: 0,
     version: 1,
     ttl: { active: 86_400_000, paused: 604_800_000 },
     createdAt: at(0),
@@ -103,4 +118,23 @@ export function checkpointEvent(sessionId: string, seq: number, final = false): 
     state: { n: seq },
     final,
   });
+}
+
+/** An approval record: pending, asked at `at(0)`, due at `at(deadline)`, with `over` applied. */
+export function approval(id: string, deadline: number, over: Partial<Approval> = {}): Approval {
+  return {
+    id,
+    prompt: `Approve ${id}?`,
+    options: ["approve", "reject"],
+    deadline: at(deadline),
+    status: "pending",
+    requestedAt: at(0),
+    ...over,
+  };
+}
+
+/** The `approval.*` event of `a`'s status (`approval.requested` while pending). */
+export function approvalEvent(sessionId: string, seq: number, a: Approval): SessionEvent {
+  const type = a.status === "pending" ? "approval.requested" : `approval.${a.status}`;
+  return event(sessionId, seq, type, { approval: a });
 }

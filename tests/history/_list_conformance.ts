@@ -35,6 +35,8 @@ async function seedSearch(store: HistoryStore): Promise<void> {
 
 /** Registers the listing, full-text and retention tests. */
 export function registerListConformance(test: Register): void {
+  registerCoordinationFilters(test);
+
   test("listSessions() orders by updatedAt desc then id desc, without state", async (store) => {
     await store.write({
       events: [],
@@ -131,7 +133,7 @@ export function registerListConformance(test: Register): void {
     assert.deepEqual(await ids(store, { q: "example" }), ["eps"]);
     assert.deepEqual(await ids(store, { q: "GLOBEX" }), ["eps"]);
     assert.deepEqual(await ids(store, { q: "acme globex" }), [], "every word must match");
-    assert.deepEqual(await ids(store, { q: "quart" }), [], "words match whole");
+    assert.deepEqual(await ids(store, { q: "glob" }), [], "words of messages match whole");
     assert.deepEqual(await ids(store, { q: "research", kind: "other" }), []);
   });
 
@@ -190,6 +192,39 @@ export function registerListConformance(test: Register): void {
       5,
       "no searchable word: no text filter",
     );
+  });
+
+  test("full text matches the words of names, ids, tags and meta by prefix", async (store) => {
+    await seedSearch(store);
+    await store.write({
+      events: [],
+      sessions: [session("acme-7Q", { name: "Other work" }), session("zz", { name: "acmeish" })],
+    });
+    const sorted = async (q: string) => (await ids(store, { q })).sort();
+    assert.deepEqual(await sorted("acm"), ["acme-7Q", "alpha", "zz"]);
+    assert.deepEqual(await sorted("ACME"), ["acme-7Q", "alpha", "zz"]);
+    assert.deepEqual(await sorted("acme-7"), ["acme-7Q"], "an id's words, each a prefix");
+    assert.deepEqual(await sorted("acme 7q"), ["acme-7Q"]);
+    assert.deepEqual(await sorted("quart res"), ["alpha"], "every word is a prefix");
+    assert.deepEqual(await sorted("fin"), ["beta"]);
+    assert.deepEqual(await sorted("tok"), ["gamma"]);
+    assert.deepEqual(await sorted("gam"), ["gamma"], "the id");
+    assert.deepEqual(await sorted("caf"), ["delta"]);
+    assert.deepEqual(await sorted("acmex"), []);
+    assert.deepEqual(await sorted("cme"), [], "a prefix, not any part");
+  });
+
+  test("full text finds the searchable state text a record carries", async (store) => {
+    await store.write({
+      events: [],
+      sessions: [
+        session("st", { name: "plain", searchText: "Hypothesis: tariffs lower imports" }),
+        session("other", { name: "plain" }),
+      ],
+    });
+    assert.deepEqual(await ids(store, { q: "tariffs" }), ["st"]);
+    assert.deepEqual(await ids(store, { q: "hypo" }), ["st"]);
+    assert.equal((await store.getSession("st"))?.searchText, undefined, "indexed, not stored");
   });
 
   test("the full-text index follows upserts and deletes", async (store) => {
@@ -270,4 +305,58 @@ export function registerListConformance(test: Register): void {
 
 function agent() {
   return { status: "working", progress: 0.5, updatedAt: at(0) };
+}
+
+/** The `waiting`, `conflicts` and `count` options of a listing. */
+function registerCoordinationFilters(test: Register): void {
+  const seed = (store: HistoryStore) =>
+    store.write({
+      events: [],
+      sessions: [
+        session("w1", { pendingApprovals: 2, updatedAt: at(1), tags: ["t"] }),
+        session("w2", { pendingApprovals: 1, openConflicts: 1, status: "paused", updatedAt: at(2) }),
+        session("c1", { openConflicts: 3, updatedAt: at(3), tags: ["t"] }),
+        session("n1", { updatedAt: at(4), tags: ["t"] }),
+        session("d1", { status: "completed", updatedAt: at(5), tags: ["t"] }),
+        session("d2", { status: "failed", updatedAt: at(6), openConflicts: 1 }),
+      ],
+    });
+
+  test("listSessions() filters waiting=approval and conflicts=open", async (store) => {
+    await seed(store);
+    assert.deepEqual(await ids(store, { waiting: "approval" }), ["w2", "w1"]);
+    assert.deepEqual(await ids(store, { conflicts: "open" }), ["d2", "c1", "w2"]);
+    assert.deepEqual(await ids(store, { waiting: "approval", conflicts: "open" }), ["w2"]);
+    assert.deepEqual(await ids(store, { waiting: "approval", status: "active" }), ["w1"]);
+    assert.deepEqual(await ids(store, { waiting: "approval", tag: "t" }), ["w1"]);
+    const first = await store.listSessions({ conflicts: "open", limit: 2 });
+    assert.deepEqual(first.items.map((s) => s.id), ["d2", "c1"]);
+    assert.deepEqual(await ids(store, { conflicts: "open", cursor: first.nextCursor }), ["w2"]);
+    await store.write({ events: [], sessions: [session("w1", { version: 2, updatedAt: at(7) })] });
+    assert.deepEqual(await ids(store, { waiting: "approval" }), ["w2"], "the count follows upserts");
+    assert.equal((await store.getSession("w2"))?.pendingApprovals, 1);
+    assert.equal((await store.getSession("w2"))?.openConflicts, 1);
+  });
+
+  test("count=true totals the sessions of the other filters by status, whatever the status filter and cursor", async (store) => {
+    await seed(store);
+    const none = { active: 0, paused: 0, completed: 0, failed: 0, expired: 0, archived: 0 };
+    const all = await store.listSessions({ count: true, limit: 2 });
+    assert.deepEqual(all.total, { ...none, active: 3, paused: 1, completed: 1, failed: 1 });
+    const next = await store.listSessions({ count: true, limit: 2, cursor: all.nextCursor });
+    assert.deepEqual(next.total, all.total);
+    assert.deepEqual(
+      (await store.listSessions({ count: true, status: "completed", tag: "t" })).total,
+      { ...none, active: 3, completed: 1 },
+    );
+    assert.deepEqual(
+      (await store.listSessions({ count: true, conflicts: "open" })).total,
+      { ...none, active: 1, paused: 1, failed: 1 },
+    );
+    assert.deepEqual(
+      (await store.listSessions({ count: true, q: "nothing matches this" })).total,
+      none,
+    );
+    assert.equal((await store.listSessions({})).total, undefined);
+  });
 }

@@ -9,6 +9,7 @@ import fc from "fast-check";
 import type { HistoryStore } from "../../src/history/history_store.ts";
 import type { SessionEvent } from "../../src/session.ts";
 import {
+  approval,
   at,
   checkpointEvent,
   type ConformanceOptions,
@@ -20,6 +21,8 @@ import {
   session,
 } from "./_fixtures.ts";
 import { registerListConformance } from "./_list_conformance.ts";
+import { registerApprovalConformance } from "./_approval_conformance.ts";
+import { registerMigrationConformance } from "./_migration_conformance.ts";
 
 async function snapshot(store: HistoryStore, id: string) {
   return {
@@ -54,6 +57,14 @@ export function historyConformance(
       meta: { owner: "ann", nested: { n: 1 } },
       status: "completed",
       state: { query: "x", list: [1, 2] },
+      pendingApprovals: 0,
+      openConflicts: 2,
+      coordination: {
+        timers: {},
+        approvals: { a: approval("a", 5, { status: "expired", reason: "completed" }) },
+        tasks: {},
+        conflicts: {},
+      },
       agents: { bot: { status: "done", progress: 1, updatedAt: at(3) } },
       progress: 1,
       version: 9,
@@ -331,4 +342,6 @@ export function historyConformance(
   });
 
   registerListConformance(test);
+  registerApprovalConformance(test);
+  if (options.openEmpty) registerMigrationConformance(name, options.openEmpty, options);
 }

@@ -1,0 +1,222 @@
+/**
+ * The commands of SPEC §9: what the runtime queues on a session's actor for
+ * each coordination call, and for each record the scheduler finds due.
+ *
+ * @module
+ */
+import type { Command } from "../../actors/session_actor.ts";
+import type { Turn } from "../../actors/turn.ts";
+import { inContext, runAction, writable } from "../commands.ts";
+import { DenizenError } from "../errors.ts";
+import type { PatchOperation } from "../inputs.ts";
+import type {
+  Approval,
+  ApprovalSpec,
+  ConflictSpec,
+  RecordType,
+  Task,
+  TasksSpec,
+  TimerSpec,
+} from "./model.ts";
+import * as rules from "./rules.ts";
+import type { Conflict, Timer } from "./model.ts";
+
+/** Who sends a command: its client id and agent. */
+export interface By {
+  /** Client command id (exactly-once). */
+  id?: string;
+  /** The agent that sends it. */
+  agent?: string;
+}
+
+/** A command that only needs the session to take writes (`paused` says whether paused counts). */
+function coordinated<R>(by: By, paused: boolean, fn: (turn: Turn) => R): Command<R> {
+  return {
+    id: by.id,
+    apply(turn) {
+      writable(turn, { paused });
+      return fn(turn);
+    },
+  };
+}
+
+/** `POST …/timers`. */
+export function scheduleCommand(input: TimerSpec, by: By = {}): Command<Timer> {
+  return coordinated(by, true, (turn) => rules.scheduleTimer(turn, input, by.agent));
+}
+
+/** `DELETE …/timers/:tid`. */
+export function cancelTimerCommand(tid: string, by: By = {}): Command<void> {
+  return coordinated(by, true, (turn) => rules.cancelTimer(turn, tid, by.agent));
+}
+
+/** `POST …/approvals`. */
+export function requestApprovalCommand(input: ApprovalSpec, by: By = {}): Command<Approval> {
+  return coordinated(by, true, (turn) => rules.requestApproval(turn, input, by.agent));
+}
+
+/** `POST …/approvals/:aid/decision`; the kind's `onDecision` runs in the same turn. */
+export function decideCommand(
+  aid: string,
+  d: { option: string; by?: string; comment?: string },
+  by: By = {},
+): Command<Approval> {
+  return coordinated(by, true, (turn) => {
+    const approval = rules.decide(turn, aid, d, by.agent);
+    onDecision(turn, approval, by.agent);
+    return approval;
+  });
+}
+
+/** `POST …/tasks`. */
+export function addTasksCommand(
+  input: TasksSpec,
+  by: By = {},
+): Command<{ tasks: Task[]; approval?: Approval }> {
+  return coordinated(by, true, (turn) => rules.addTasks(turn, input, by.agent));
+}
+
+/** `POST …/tasks/claim`: not while paused. */
+export function claimCommand(
+  agent: string,
+  leaseMs: number,
+  task: string | undefined,
+  by: By = {},
+): Command<Task | null> {
+  return coordinated(by, false, (turn) => rules.claim(turn, agent, leaseMs, task));
+}
+
+/** `POST …/tasks/:tid/heartbeat`. */
+export function heartbeatCommand(
+  tid: string,
+  agent: string,
+  leaseMs: number,
+  by: By = {},
+): Command<Task> {
+  return coordinated(by, true, (turn) => rules.heartbeat(turn, tid, agent, leaseMs));
+}
+
+/** `POST …/tasks/:tid/complete`. */
+export function completeTaskCommand(
+  tid: string,
+  agent: string,
+  result: unknown,
+  by: By = {},
+): Command<Task> {
+  return coordinated(by, true, (turn) => rules.completeTask(turn, tid, agent, result));
+}
+
+/** `POST …/tasks/:tid/fail`. */
+export function failTaskCommand(
+  tid: string,
+  agent: string,
+  error: string,
+  by: By = {},
+): Command<Task> {
+  return coordinated(by, true, (turn) => rules.failTask(turn, tid, agent, error));
+}
+
+/** `POST …/conflicts`. */
+export function recordConflictCommand(input: ConflictSpec, by: By = {}): Command<Conflict> {
+  return coordinated(by, true, (turn) => rules.recordConflict(turn, input, by.agent));
+}
+
+/** `POST …/conflicts/:cid/resolve`. */
+export function resolveConflictCommand(
+  cid: string,
+  r: { resolution?: unknown; by?: string },
+  by: By = {},
+): Command<Conflict> {
+  return coordinated(by, true, (turn) => rules.resolveConflict(turn, cid, r, by.agent));
+}
+
+/** Runs the kind's `onDecision` on a decision or an expiry, in the same turn. */
+function onDecision(turn: Turn, approval: Approval, agent?: string): void {
+  const hook = turn.kind?.onDecision;
+  if (!hook) return;
+  inContext(turn, agent, (ctx) => hook(ctx, approval), (ops) => {
+    if (ops.length > 0) {
+      turn.emit("hook", { name: "onDecision", approval: approval.id, ops }, agent);
+    }
+  });
+}
+
+/**
+ * What a due command did: fired (or expired) the record; found the index key
+ * stale and deleted it in a commit of its own; or found the session not
+ * active (the caller deletes the key: a paused session's keys come back on
+ * resume, and a terminal session's head must not move again).
+ */
+export type DueOutcome = "done" | "stale" | "inactive";
+
+/**
+ * The command for one key of the scheduler's index: fires a timer, expires
+ * an approval or a lease, if it is still due. A key that names nothing due
+ * any more is deleted in the commit. A timer's command has the id
+ * `timer:<tid>:<due>`, so its effect happens once even when two instances
+ * fire it; the due time in the id lets a timer id be used again later.
+ */
+export function dueCommand(key: Deno.KvKey): Command<DueOutcome> {
+  const [, due, , type, rid] = key as [string, number, string, RecordType, string];
+  return {
+    id: type === "timers" ? `timer:${rid}:${due}` : undefined,
+    apply(turn) {
+      if (!turn.exists || turn.head.status !== "active") return "inactive";
+      if (fire(turn, type, rid)) return "done";
+      turn.stale.push(key);
+      turn.force = true;
+      return "stale";
+    },
+  };
+}
+
+function fire(turn: Turn, type: RecordType, rid: string): boolean {
+  switch (type) {
+    case "timers": {
+      const timer = rules.takeDueTimer(turn, rid);
+      if (timer === undefined) return false;
+      runTimer(turn, timer);
+      return true;
+    }
+    case "approvals": {
+      const approval = rules.expireApproval(turn, rid);
+      if (approval === undefined) return false;
+      onDecision(turn, approval);
+      return true;
+    }
+    case "tasks":
+      return rules.expireLease(turn, rid) !== undefined;
+    case "conflicts":
+      return false;
+  }
+}
+
+/**
+ * `timer.fired`, then the timer's action or patch in the same commit. An
+ * action or patch that fails leaves no change but the fired event, which
+ * says why, so a bad timer never fires again and again.
+ */
+function runTimer(turn: Turn, timer: Timer): void {
+  const { id, due, action, agent } = timer;
+  const fired = { id, due, ...(action !== undefined ? { action } : {}) };
+  const mark = turn.mark();
+  turn.emit(
+    "timer.fired",
+    timer.action || timer.patch ? fired : { ...fired, data: timer.data ?? null },
+    agent,
+  );
+  try {
+    if (action !== undefined) runAction(turn, action, timer.args ?? {}, agent);
+    else if (timer.patch !== undefined) {
+      const ops = turn.patch(timer.patch as PatchOperation[] as never);
+      turn.emit("patch", { ops }, agent);
+    }
+  } catch (error) {
+    turn.rollback(mark);
+    const e = error instanceof DenizenError
+      ? { code: error.code, message: error.message }
+      : { code: "internal", message: "Timer failed" };
+    turn.coord.remove("timers", id);
+    turn.emit("timer.fired", { ...fired, error: e }, agent);
+  }
+}
