@@ -225,14 +225,31 @@ export async function buildUnit(
 /** The index row the drainer writes to SQL; terminal rows carry the final state and report. */
 function recordOf(head: Head, turn: Turn): SessionRecord {
   const { snap: _s, logs: _l, logBytes: _b, cmds: _c, tail: _t, records: _r, ...session } = head;
-  if (!turn.terminal) return session;
+  const fields = turn.kind?.search ?? [];
+  const searchText = fields.length > 0 ? searchableText(turn.state, fields) : "";
+  const base: SessionRecord = searchText ? { ...session, searchText } : session;
+  if (!turn.terminal) return base;
   const record: SessionRecord = {
-    ...session,
+    ...base,
     state: turn.state,
     coordination: turn.coord.result(),
   };
   if (turn.report !== undefined) record.report = turn.report;
   return record;
+}
+
+/** Characters of a kind's searchable state fields kept for search, at most. */
+const SEARCH_CHARS = 4096;
+
+/** The text of the state fields a kind marks searchable: strings, and arrays of strings, joined. */
+function searchableText(state: Record<string, unknown>, fields: readonly string[]): string {
+  const parts: string[] = [];
+  for (const f of fields) {
+    const v = Object.hasOwn(state, f) ? state[f] : undefined;
+    if (typeof v === "string") parts.push(v);
+    else if (Array.isArray(v)) { for (const x of v) if (typeof x === "string") parts.push(x); }
+  }
+  return parts.join(" ").slice(0, SEARCH_CHARS);
 }
 
 /**

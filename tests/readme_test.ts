@@ -38,3 +38,12 @@ Deno.test("the README's WebSocket agent example runs and its mirror matches", as
   assert.match(stdout, /^event 3 patch$/m);
   assert.match(stdout, /^3 \{ notes: \[ "hello" \] \}$/m);
 });
+
+Deno.test("the README's coordination examples run and print what they say", async () => {
+  assert.match(await run(example("### Durable timers")), /^tm2 \{ nudges: 1 \}$/m);
+  const approvals = await run(example("### Approvals: a person in the loop"));
+  assert.match(approvals, /^1\n\[ "Publish the report\?" \]\ndecided approve alice\n409$/m);
+  const tasks = await run(example("### Tasks: a plan that agents share"));
+  assert.match(tasks, /^search scout null\n\[ "search:done", "write:ready" \]\n0\.5$/m);
+  assert.match(await run(example("### Conflicts between findings")), /^1\n1$/m);
+});
