@@ -89,6 +89,7 @@ import type {
   Message,
   ResultRow,
   RetentionRules,
+  SessionRecord,
 } from "./history/history_store.ts";
 import { dueKeys, HotStore } from "./hot/hot_store.ts";
 import { type IdGenerator, ulidGenerator } from "./ids.ts";
@@ -342,12 +343,12 @@ export class Runtime {
       // Terminal but not yet retired from KV: SQL has the full row (with the report) once drained.
       await this.#drainer.drainCommitted();
       const rec = await this.history.getSession(id);
-      return rec ? { ...rec, state: rec.state ?? s.state } : s;
+      return rec ? publicSession(rec, s.state) : s;
     }
     this.#registry.drop(id);
     const rec = await this.history.getSession(id);
     if (!rec) throw new SessionNotFoundError(id);
-    return { ...rec, state: rec.state ?? {} };
+    return publicSession(rec, {});
   }
 
   /** Lists sessions from the SQL index, newest `updatedAt` first. */
@@ -938,6 +939,12 @@ export class Runtime {
 export type ApprovalQuery = Parameters<HistoryStore["approvals"]>[0];
 /** A page of the approvals inbox. */
 export type ApprovalPage = Awaited<ReturnType<HistoryStore["approvals"]>>;
+
+/** A session as users see it, from its SQL row: `state` (or `fallback`) without the row's internals. */
+function publicSession(rec: SessionRecord, fallback: Record<string, unknown>): Session {
+  const { coordination: _c, searchText: _s, state, ...session } = rec;
+  return { ...session, state: state ?? fallback };
+}
 
 /** Orders ids as strings, for stable listings. */
 function cmp(a: string, b: string): number {

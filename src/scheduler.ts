@@ -46,7 +46,7 @@ export interface SchedulerOptions {
 export class Scheduler {
   readonly #opts: SchedulerOptions;
   readonly #lastRun = new Map<string, number>();
-  readonly #running = new Set<string>();
+  readonly #running = new Map<string, Promise<unknown>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #pass: Promise<number> | undefined;
   #stopped = false;
@@ -75,11 +75,12 @@ export class Scheduler {
     Deno.unrefTimer(this.#timer);
   }
 
-  /** Stops the loop and waits for a pass in progress. */
+  /** Stops the loop and waits for a pass and jobs in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#pass?.catch(() => {});
+    await Promise.all(this.#running.values());
   }
 
   /**
@@ -127,9 +128,11 @@ export class Scheduler {
       if (this.#stopped || this.#running.has(job.name)) continue;
       if (now - (this.#lastRun.get(job.name) ?? 0) < job.everyMs) continue;
       this.#lastRun.set(job.name, now);
-      this.#running.add(job.name);
-      job.run().catch((e) => this.#opts.onError?.(job.name, e))
-        .finally(() => this.#running.delete(job.name));
+      this.#running.set(
+        job.name,
+        job.run().catch((e) => this.#opts.onError?.(job.name, e))
+          .finally(() => this.#running.delete(job.name)),
+      );
     }
   }
 }

@@ -200,6 +200,10 @@ export function checkpointFromRow(r: Selectable<CheckpointsTable>): Checkpoint {
     at: r.at,
   };
   opt(c, "label", r.label);
+  const extra = parse(r.extra) as Pick<Checkpoint, "agents" | "phase" | "coordination"> | undefined;
+  opt(c, "agents", extra?.agents);
+  opt(c, "phase", extra?.phase);
+  opt(c, "coordination", extra?.coordination);
   return c;
 }
 
@@ -293,6 +297,9 @@ export function materialize(events: readonly SessionEvent[]): Materialized {
         label: str(d.label),
         final: d.final === true ? 1 : 0,
         state: JSON.stringify(d.state ?? {}),
+        extra: d.agents === undefined && d.phase === undefined && d.coordination === undefined
+          ? null
+          : JSON.stringify({ agents: d.agents, phase: d.phase, coordination: d.coordination }),
       });
     } else if (APPROVAL_EVENTS.has(e.type)) {
       const row = approvalRow(e, d);

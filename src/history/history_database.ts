@@ -100,6 +100,8 @@ export interface CheckpointsTable {
   label: string | null;
   final: number;
   state: string;
+  /** JSON of the checkpoint's `agents`, `phase` and `coordination`, when it has any. */
+  extra: string | null;
   at: string;
 }
 

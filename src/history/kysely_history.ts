@@ -155,8 +155,13 @@ export class KyselyHistoryStore implements HistoryStore {
   async approvals(query: ApprovalQuery): Promise<ApprovalPage> {
     const limit = limitOf(query.limit, 50, 500);
     let qb = this.#db.selectFrom("approvals").select(["session_id", "id", "deadline", "approval"]);
-    if (query.status !== undefined) qb = qb.where("status", "=", query.status);
     if (query.session !== undefined) qb = qb.where("session_id", "=", query.session);
+    if (query.status !== undefined) {
+      // With a session, its few rows come by primary key. SQLite's planner would rather read
+      // the inbox index of every session in order; a leading `+` keeps it from that index.
+      const byKey = query.session !== undefined && this.dialect === "sqlite";
+      qb = qb.where(byKey ? sql<string>`+status` : "status", "=", query.status);
+    }
     if (query.cursor !== undefined) {
       const [deadline, session, id] = decodeCursor(query.cursor, 3);
       qb = qb.where((eb) =>

@@ -189,6 +189,8 @@ function coordination(dialect: SqlDialectName): Migration {
           .addColumn(column, "integer", (c) => c.notNull().defaultTo(0)).execute();
       }
       await db.schema.alterTable("sessions").addColumn("coordination", "text").execute();
+      // A checkpoint's agents, phase and coordination records, as JSON (absent before 0002).
+      await db.schema.alterTable("checkpoints").addColumn("extra", "text").execute();
       // Partial indexes: only the few sessions that wait or disagree are in them, and a
       // filtered listing reads them in listing order. The filters repeat these literal
       // conditions, so that SQLite sees the index applies.

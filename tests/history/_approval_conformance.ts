@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { ValidationError } from "../../src/errors.ts";
 import type { ApprovalQuery, HistoryStore } from "../../src/history/history_store.ts";
-import { approval, approvalEvent, at, type harness, event, session } from "./_fixtures.ts";
+import { approval, approvalEvent, at, event, type harness, session } from "./_fixtures.ts";
 
 type Register = ReturnType<typeof harness>;
 

@@ -314,7 +314,12 @@ function registerCoordinationFilters(test: Register): void {
       events: [],
       sessions: [
         session("w1", { pendingApprovals: 2, updatedAt: at(1), tags: ["t"] }),
-        session("w2", { pendingApprovals: 1, openConflicts: 1, status: "paused", updatedAt: at(2) }),
+        session("w2", {
+          pendingApprovals: 1,
+          openConflicts: 1,
+          status: "paused",
+          updatedAt: at(2),
+        }),
         session("c1", { openConflicts: 3, updatedAt: at(3), tags: ["t"] }),
         session("n1", { updatedAt: at(4), tags: ["t"] }),
         session("d1", { status: "completed", updatedAt: at(5), tags: ["t"] }),
@@ -333,7 +338,11 @@ function registerCoordinationFilters(test: Register): void {
     assert.deepEqual(first.items.map((s) => s.id), ["d2", "c1"]);
     assert.deepEqual(await ids(store, { conflicts: "open", cursor: first.nextCursor }), ["w2"]);
     await store.write({ events: [], sessions: [session("w1", { version: 2, updatedAt: at(7) })] });
-    assert.deepEqual(await ids(store, { waiting: "approval" }), ["w2"], "the count follows upserts");
+    assert.deepEqual(
+      await ids(store, { waiting: "approval" }),
+      ["w2"],
+      "the count follows upserts",
+    );
     assert.equal((await store.getSession("w2"))?.pendingApprovals, 1);
     assert.equal((await store.getSession("w2"))?.openConflicts, 1);
   });

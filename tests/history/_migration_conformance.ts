@@ -42,7 +42,9 @@ async function migrateOnly(
     : undefined;
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: () => Promise.resolve(Object.fromEntries(names.map((n) => [n, all[n]]))) },
+    provider: {
+      getMigrations: () => Promise.resolve(Object.fromEntries(names.map((n) => [n, all[n]]))),
+    },
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
   });
   const { error } = await migrator.migrateToLatest();
@@ -110,8 +112,7 @@ export function registerMigrationConformance(
         );
         assert.deepEqual(await store.events("old-Run_1"), events);
         assert.equal(await store.countMessages("old-Run_1"), 1);
-        const found = async (q: string) =>
-          (await store.listSessions({ q })).items.map((s) => s.id);
+        const found = async (q: string) => (await store.listSessions({ q })).items.map((s) => s.id);
         assert.deepEqual(await found("legacy"), ["old-Run_1"]);
         assert.deepEqual(await found("hello"), ["old-Run_1"]);
         assert.deepEqual(await found("old-run"), ["old-Run_1"], "the id is searchable after it");

@@ -13,6 +13,9 @@ import { historyConformance } from "./history_conformance.ts";
 import { freshSchema } from "../_pg_schema.ts";
 import { createRuntime } from "../../mod.ts";
 import assert from "node:assert/strict";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { HistoryDatabase } from "../../src/history/history_database.ts";
 
 const url = Deno.env.get("DATABASE_URL");
 
@@ -30,7 +33,15 @@ async function openInFreshSchema(worker = false): Promise<KyselyHistoryStore> {
 
 if (url) {
   // pg's Pool keeps sockets and timers that outlive one test by design.
-  historyConformance("postgres", () => openInFreshSchema(), { sanitize: false });
+  historyConformance("postgres", () => openInFreshSchema(), {
+    sanitize: false,
+    async openEmpty() {
+      const schema = await freshSchema(url!);
+      const pool = new pg.Pool({ connectionString: schema.url });
+      const db = new Kysely<HistoryDatabase>({ dialect: new PostgresDialect({ pool }) });
+      return { db, dialect: "postgres", drop: schema.drop };
+    },
+  });
   historyConformance("postgres, writes from a worker", () => openInFreshSchema(true), {
     sanitize: false,
   });

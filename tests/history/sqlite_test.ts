@@ -3,8 +3,16 @@ import { Kysely, sql } from "kysely";
 import { openSqliteDialect } from "../../src/history/sqlite_dialect.ts";
 import { openHistory } from "../../src/history/open_history.ts";
 import { historyConformance } from "./history_conformance.ts";
+import type { HistoryDatabase } from "../../src/history/history_database.ts";
 
-historyConformance("sqlite :memory:", () => openHistory({ path: ":memory:" }));
+historyConformance("sqlite :memory:", () => openHistory({ path: ":memory:" }), {
+  openEmpty: () =>
+    Promise.resolve({
+      db: new Kysely<HistoryDatabase>({ dialect: openSqliteDialect() }),
+      dialect: "sqlite",
+      drop: () => Promise.resolve(),
+    }),
+});
 
 for (const worker of [false, true]) {
   historyConformance(`sqlite file${worker ? ", writes from a worker" : ""}`, async () => {

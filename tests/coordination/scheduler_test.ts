@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { createRuntime } from "../../mod.ts";
+import { ManualClock } from "../../src/clock.ts";
+import { SessionNotFoundError } from "../../src/errors.ts";
+
+async function until(check: () => Promise<boolean>, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+Deno.test("retention runs on the scheduler by itself once its period passes on the clock", async () => {
+  const clock = new ManualClock();
+  const rt = await createRuntime({
+    memory: true,
+    clock,
+    tickMs: 0,
+    scheduleMs: 10,
+    retention: { olderThanDays: 1, keepCompleted: 0, everyMs: 60_000 },
+  });
+  try {
+    const old = await rt.create();
+    const kept = await rt.create();
+    await rt.complete(old.id);
+    clock.advance(2 * 86_400_000);
+    await rt.complete(kept.id); // ended just now: younger than a day
+    await until(async () => {
+      try {
+        await rt.get(old.id);
+        return false;
+      } catch (e) {
+        if (e instanceof SessionNotFoundError) return true;
+        throw e;
+      }
+    });
+    assert.equal((await rt.get(kept.id)).status, "completed");
+  } finally {
+    await rt.close();
+  }
+});
+
+Deno.test("retention is off by default in memory, and cleanup's dryRun deletes nothing", async () => {
+  const clock = new ManualClock();
+  const rt = await createRuntime({ memory: true, clock, tickMs: 0, scheduleMs: 10 });
+  try {
+    const s = await rt.create();
+    await rt.complete(s.id);
+    clock.advance(40 * 86_400_000);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await rt.get(s.id)).status, "completed");
+    assert.deepEqual(await rt.cleanup({ keepCompleted: 0, dryRun: true }), [s.id]);
+    assert.equal((await rt.get(s.id)).status, "completed");
+    assert.deepEqual(await rt.cleanup({ keepCompleted: 0 }), [s.id]);
+    await assert.rejects(rt.get(s.id), SessionNotFoundError);
+  } finally {
+    await rt.close();
+  }
+});
+
+Deno.test("session expiry runs on the same scheduler loop", async () => {
+  const clock = new ManualClock();
+  const rt = await createRuntime({ memory: true, clock, tickMs: 1_000, scheduleMs: 10 });
+  try {
+    const s = await rt.create("default", { ttl: { active: "1h" } });
+    clock.advance(3_600_001);
+    await until(async () => (await rt.list({ status: "expired" })).items.length === 1);
+    assert.equal((await rt.get(s.id)).status, "expired");
+  } finally {
+    await rt.close();
+  }
+});
