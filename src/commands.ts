@@ -262,7 +262,8 @@ export function applyPatch(turn: Turn, ops: Operation[], agent?: string): void {
   } catch (error) {
     throw patchError(error);
   }
-  turn.emit("patch", { ops: recorded }, agent);
+  // A patch that changes nothing (empty, or tests only) commits nothing: no event, no version.
+  if (recorded.length > 0) turn.emit("patch", { ops: recorded }, agent);
 }
 
 function patchError(error: unknown): unknown {

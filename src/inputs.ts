@@ -175,18 +175,21 @@ function prototypeFree(p: string): boolean {
   );
 }
 
-/** One RFC 6902 operation. */
+/**
+ * One RFC 6902 operation. Members an operation does not define are ignored
+ * (RFC 6902 §4), so they are stripped, not refused.
+ */
 export const patchOp = z.discriminatedUnion("op", [
-  z.object({ op: z.literal("add"), path: pointer, value: z.unknown() }).strict(),
-  z.object({ op: z.literal("replace"), path: pointer, value: z.unknown() }).strict(),
-  z.object({ op: z.literal("test"), path: pointer, value: z.unknown() }).strict(),
-  z.object({ op: z.literal("remove"), path: pointer }).strict(),
-  z.object({ op: z.literal("move"), path: pointer, from: pointer }).strict(),
-  z.object({ op: z.literal("copy"), path: pointer, from: pointer }).strict(),
+  z.object({ op: z.literal("add"), path: pointer, value: z.unknown() }),
+  z.object({ op: z.literal("replace"), path: pointer, value: z.unknown() }),
+  z.object({ op: z.literal("test"), path: pointer, value: z.unknown() }),
+  z.object({ op: z.literal("remove"), path: pointer }),
+  z.object({ op: z.literal("move"), path: pointer, from: pointer }),
+  z.object({ op: z.literal("copy"), path: pointer, from: pointer }),
 ]);
 
-/** A JSON Patch document: 1 to 10,000 operations. */
-export const patchOps = z.array(patchOp).min(1).max(10_000).transform((ops) => {
+/** A JSON Patch document: up to 10,000 operations; an empty one is valid and changes nothing. */
+export const patchOps = z.array(patchOp).max(10_000).transform((ops) => {
   for (const op of ops) {
     if ((op.op === "add" || op.op === "replace" || op.op === "test") && op.value === undefined) {
       throw new ValidationError(`Op '${op.op}' at '${op.path}' needs a value`);

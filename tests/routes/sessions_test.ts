@@ -164,7 +164,7 @@ Deno.test("PATCH …/state rejects invalid ops with 400 and a failed test op wit
   withRuntime(async (rt) => {
     await call(rt, "POST", "/v1/sessions", { body: { id: "s1", state: { n: 1 } } });
     for (
-      const body of [{}, [], [{ op: "jump", path: "/n" }], [{ op: "add", path: "n", value: 1 }], [{
+      const body of [{}, [{ op: "jump", path: "/n" }], [{ op: "add", path: "n", value: 1 }], [{
         op: "add",
         path: "/__proto__/x",
         value: 1,
@@ -177,6 +177,9 @@ Deno.test("PATCH …/state rejects invalid ops with 400 and a failed test op wit
       body: [{ op: "test", path: "/n", value: 5 }],
     });
     assert.equal(failed.status, 409);
+    const empty = await call(rt, "PATCH", "/v1/sessions/s1/state", { body: [] });
+    assert.equal(empty.status, 200, "an empty patch is valid (RFC 6902) and commits nothing");
+    assert.equal(empty.body.version, 1);
   }));
 
 Deno.test("a body nested deeper than the limit is 400, not a stack overflow", () =>
