@@ -7,6 +7,7 @@ import type { CommitObserver } from "../actors/group_commit.ts";
 
 const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 100];
+const LATENESS_BUCKETS = [10, 50, 100, 250, 500, 1000, 5000, 60_000];
 
 /** A Prometheus histogram with fixed upper bounds. */
 export class Histogram {
@@ -51,8 +52,14 @@ export class Metrics implements CommitObserver {
   wsConnections = 0;
   /** WebSocket frames received. */
   wsMessages = 0;
-  /** Timers fired, approvals expired and leases lapsed by the scheduler. */
-  dueFired = 0;
+  /** What the scheduler ran, by record type: timers fired, approval deadlines, lapsed leases. */
+  readonly dueFired: Record<"timers" | "approvals" | "tasks", number> = {
+    timers: 0,
+    approvals: 0,
+    tasks: 0,
+  };
+  /** How late the scheduler ran what was due, in ms. */
+  readonly dueLateness: Histogram = new Histogram(LATENESS_BUCKETS);
   /** KV commit latency in ms. */
   readonly commitLatency: Histogram = new Histogram(LATENCY_BUCKETS);
   /** Sessions per group commit. */
@@ -81,10 +88,16 @@ export class Metrics implements CommitObserver {
         this.wsMessages,
       ),
       gauge("denizen_ws_connections", "Open WebSocket connections", this.wsConnections),
+      counter("denizen_timers_fired_total", "Timers the scheduler fired", this.dueFired.timers),
       counter(
-        "denizen_due_fired_total",
-        "Timers fired, approval deadlines and leases run by the scheduler",
-        this.dueFired,
+        "denizen_approval_deadlines_total",
+        "Approvals expired or decided at their deadline by the scheduler",
+        this.dueFired.approvals,
+      ),
+      counter("denizen_lease_expiries_total", "Task leases that lapsed", this.dueFired.tasks),
+      this.dueLateness.render(
+        "denizen_due_lateness_ms",
+        "How late timers, deadlines and leases ran, in ms",
       ),
       this.commitLatency.render("denizen_commit_latency_ms", "KV commit latency in ms"),
       this.batchSize.render("denizen_group_commit_sessions", "Sessions per group commit"),

@@ -831,7 +831,11 @@ export class Runtime {
     return new Promise((resolve, reject) => {
       this.#post(id, dueCommand(key), {
         resolve: (ack) => {
-          if (ack.result === "done") this.metrics.dueFired++;
+          if (ack.result === "done") {
+            const type = key[3] as "timers" | "approvals" | "tasks";
+            this.metrics.dueFired[type]++;
+            this.metrics.dueLateness.observe(Math.max(0, this.clock.now() - (key[1] as number)));
+          }
           if (ack.result !== "inactive") return resolve();
           this.stores.kv.delete(key).then(resolve, reject);
         },

@@ -71,3 +71,24 @@ Deno.test("session expiry runs on the same scheduler loop", async () => {
     await rt.close();
   }
 });
+
+Deno.test("metrics count what the scheduler ran and how late", async () => {
+  const clock = new ManualClock();
+  const rt = await createRuntime({ memory: true, clock, tickMs: 0 });
+  try {
+    const s = await rt.create();
+    await rt.schedule(s.id, { in: "1s" });
+    await rt.addTasks(s.id, { tasks: [{ id: "a", title: "A" }] });
+    await rt.claim(s.id, { agent: "x", lease: "1s" });
+    await rt.requestApproval(s.id, { prompt: "?", deadline: "1s" });
+    clock.advance(1_200);
+    assert.equal(await rt.runDue(), 3);
+    const text = rt.metrics.render();
+    assert.match(text, /^denizen_timers_fired_total 1$/m);
+    assert.match(text, /^denizen_lease_expiries_total 1$/m);
+    assert.match(text, /^denizen_approval_deadlines_total 1$/m);
+    assert.match(text, /^denizen_due_lateness_ms_bucket\{le="250"\} 3$/m);
+  } finally {
+    await rt.close();
+  }
+});
