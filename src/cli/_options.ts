@@ -4,6 +4,12 @@
  *
  * @module
  */
+import {
+  type ApprovalStatus,
+  recordId,
+  TASK_STATUSES,
+  type TaskStatus,
+} from "../coordination/model.ts";
 import { parseDuration } from "../duration.ts";
 import { ID_PATTERN, type Status, STATUSES } from "../session.ts";
 import { usageError } from "./cli_error.ts";
@@ -14,6 +20,16 @@ export function sessionIdArg(value: string): string {
     throw usageError(`Invalid session id '${value.slice(0, 140)}': use ${ID_PATTERN.source}`);
   }
   return value;
+}
+
+/** The id of an approval, a task or another record of a session (SPEC §9). */
+export function recordIdArg(what: string): (value: string) => string {
+  return (value) => {
+    if (!recordId.safeParse(value).success) {
+      throw usageError(`Invalid ${what} id '${value.slice(0, 140)}': use 1-128 of [A-Za-z0-9_.:-]`);
+    }
+    return value;
+  };
 }
 
 /** An integer from `min` to `max`. */
@@ -39,10 +55,27 @@ export function daysArg(value: string): number {
 
 /** A status of SPEC §1. */
 export function statusArg(value: string): Status {
-  if (!(STATUSES as readonly string[]).includes(value)) {
-    throw usageError(`--status must be one of ${STATUSES.join(", ")}, not '${value}'`);
+  return _oneOf("--status", STATUSES, value);
+}
+
+/** Where an approval stands (SPEC §9.2). */
+export const APPROVAL_STATUSES: readonly ApprovalStatus[] = ["pending", "decided", "expired"];
+
+/** An approval status. */
+export function approvalStatusArg(value: string): ApprovalStatus {
+  return _oneOf("--status", APPROVAL_STATUSES, value);
+}
+
+/** A task status (SPEC §9.3). */
+export function taskStatusArg(value: string): TaskStatus {
+  return _oneOf("--status", TASK_STATUSES, value);
+}
+
+function _oneOf<T extends string>(name: string, values: readonly T[], value: string): T {
+  if (!(values as readonly string[]).includes(value)) {
+    throw usageError(`${name} must be one of ${values.join(", ")}, not '${value}'`);
   }
-  return value as Status;
+  return value as T;
 }
 
 /** A JSON document. */

@@ -5,7 +5,14 @@
  *
  * @module
  */
-import type { ListPage, ListQuery } from "../history/history_store.ts";
+import type {
+  Approval,
+  ApprovalStatus,
+  DecisionInput,
+  Task,
+  TaskStatus,
+} from "../coordination/model.ts";
+import type { ApprovalPage, ApprovalQuery, ListPage, ListQuery } from "../history/history_store.ts";
 import type { Session } from "../session.ts";
 
 /** The retention rules of `cleanup` (seed 002), as the CLI takes them. */
@@ -42,6 +49,14 @@ export interface SessionsBackend {
   delete(id: string): Promise<void>;
   /** Ids `cleanup` would delete, oldest first. */
   cleanupCandidates(rules: CleanupRules): Promise<string[]>;
+  /** One page of the approvals inbox across sessions, oldest deadline first (SPEC §9.2). */
+  inbox(query: Omit<ApprovalQuery, "session">): Promise<ApprovalPage>;
+  /** Every approval of one session, oldest deadline first; `status` filters. */
+  approvals(id: string, status?: ApprovalStatus): Promise<Approval[]>;
+  /** Decides a pending approval: 400 for an option not offered, 409 when decided or expired. */
+  decide(id: string, approvalId: string, decision: DecisionInput): Promise<Approval>;
+  /** A session's plan, in the order its tasks were added; `status` filters (SPEC §9.3). */
+  tasks(id: string, status?: TaskStatus): Promise<Task[]>;
   /** Releases the runtime or connection. */
   close(): Promise<void>;
 }

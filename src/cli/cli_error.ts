@@ -5,8 +5,8 @@
  * |---|---|
  * | 0 | ok |
  * | 1 | runtime or HTTP error (including 409 conflicts and a busy data directory) |
- * | 2 | usage error: a bad option, argument or combination |
- * | 4 | not found: no such session (404) |
+ * | 2 | usage error: a bad option, argument or combination, or a value the server refused as such (an option an approval does not offer) |
+ * | 4 | not found: no such session, approval or task (404) |
  *
  * @module
  */
@@ -46,18 +46,22 @@ export function usageError(message: string): CliError {
 /**
  * The CLI form of any error: a `DenizenError` (from the local runtime, or
  * rebuilt from an HTTP answer) keeps its code, a 404 exits with 4, a 400
- * from input the user typed exits with 2 when `usage` says so, and anything
- * else exits with 1.
+ * exits with 2 when `usage` says it judged input the user typed, and
+ * anything else exits with 1.
  *
  * @example
  * ```ts
  * const e = asCliError(new SessionNotFoundError("s1")); // exitCode 4
  * ```
  */
-export function asCliError(error: unknown): CliError {
+export function asCliError(error: unknown, opts: { usage?: boolean } = {}): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof DenizenError) {
-    const exitCode = error.status === 404 ? EXIT.notFound : EXIT.error;
+    const exitCode = error.status === 404
+      ? EXIT.notFound
+      : error.status === 400 && opts.usage
+      ? EXIT.usage
+      : EXIT.error;
     return new CliError(error.message, { exitCode, code: error.code });
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -1,14 +1,14 @@
 /**
- * The CLI on a running server, through the HTTP API of SPEC §4, with the
+ * The CLI on a running server, through the HTTP API of SPEC §4 and §9, with the
  * bearer token from `DENIZEN_TOKEN`.
  *
  * @module
  */
+import type { Approval, Task } from "../coordination/model.ts";
 import { DenizenError } from "../errors.ts";
-import type { ListPage } from "../history/history_store.ts";
+import type { ApprovalPage, ListPage } from "../history/history_store.ts";
 import type { Session } from "../session.ts";
-import { selectForCleanup } from "./_retention.ts";
-import { type CleanupRules, listAll, type SessionsBackend } from "./backend.ts";
+import type { CleanupRules, SessionsBackend } from "./backend.ts";
 import { CliError } from "./cli_error.ts";
 
 /**
@@ -43,11 +43,9 @@ class HttpBackend implements SessionsBackend {
   }
 
   async list(query: Parameters<SessionsBackend["list"]>[0]): Promise<ListPage> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
     const page = await this.#json<{ items: ListPage["items"]; nextCursor: string | null }>(
       "GET",
-      `/v1/sessions?${params}`,
+      `/v1/sessions?${_query(query)}`,
     );
     return page.nextCursor
       ? { items: page.items, nextCursor: page.nextCursor }
@@ -90,9 +88,41 @@ class HttpBackend implements SessionsBackend {
     await res.body?.cancel();
   }
 
+  /** The server's own selection, by its clock: `POST /v1/cleanup` with `dryRun`. */
   async cleanupCandidates(rules: CleanupRules): Promise<string[]> {
-    const terminal = await listAll(this, ["completed", "failed", "expired"]);
-    return selectForCleanup(terminal, rules, Date.now());
+    const body = { ...rules, dryRun: true };
+    return (await this.#json<{ wouldDelete: string[] }>("POST", "/v1/cleanup", body)).wouldDelete;
+  }
+
+  async inbox(query: Parameters<SessionsBackend["inbox"]>[0]): Promise<ApprovalPage> {
+    const page = await this.#json<{ items: ApprovalPage["items"]; nextCursor?: string | null }>(
+      "GET",
+      `/v1/approvals?${_query(query)}`,
+    );
+    return page.nextCursor
+      ? { items: page.items, nextCursor: page.nextCursor }
+      : { items: page.items };
+  }
+
+  async approvals(id: string, status?: Approval["status"]): Promise<Approval[]> {
+    const path = `/v1/sessions/${encodeURIComponent(id)}/approvals?${_query({ status })}`;
+    return (await this.#json<{ approvals: Approval[] }>("GET", path)).approvals;
+  }
+
+  async decide(
+    id: string,
+    approvalId: string,
+    decision: Parameters<SessionsBackend["decide"]>[2],
+  ): Promise<Approval> {
+    const path = `/v1/sessions/${encodeURIComponent(id)}/approvals/${
+      encodeURIComponent(approvalId)
+    }/decision`;
+    return (await this.#json<{ approval: Approval }>("POST", path, decision)).approval;
+  }
+
+  async tasks(id: string, status?: Task["status"]): Promise<Task[]> {
+    const path = `/v1/sessions/${encodeURIComponent(id)}/tasks?${_query({ status })}`;
+    return (await this.#json<{ tasks: Task[] }>("GET", path)).tasks;
   }
 
   close(): Promise<void> {
@@ -130,13 +160,24 @@ class HttpBackend implements SessionsBackend {
     const text = await res.text();
     let code = "http_error";
     let message = `${method} ${path} answered ${res.status}`;
+    let details: unknown;
     try {
-      const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+      const parsed = JSON.parse(text) as {
+        error?: { code?: string; message?: string; details?: unknown };
+      };
       code = parsed.error?.code ?? code;
       message = parsed.error?.message ?? message;
+      details = parsed.error?.details;
     } catch {
       // not JSON: keep the generic message
     }
-    throw new DenizenError(code, res.status, message);
+    throw new DenizenError(code, res.status, message, details);
   }
+}
+
+/** The query string of the defined values of `query`. */
+function _query(query: object): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  return params;
 }

@@ -5,9 +5,8 @@
  * @module
  */
 import { createRuntime } from "../../mod.ts";
-import { iso } from "../clock.ts";
 import type { Runtime } from "../runtime.ts";
-import type { CleanupRules, SessionsBackend } from "./backend.ts";
+import type { SessionsBackend } from "./backend.ts";
 import { CliError } from "./cli_error.ts";
 
 /** SQLite's words for a database another process holds. */
@@ -83,17 +82,14 @@ class LocalBackend implements SessionsBackend {
   archive: SessionsBackend["archive"] = (id) => this.#run(() => this.#rt.archive(id));
   delete: SessionsBackend["delete"] = (id) => this.#run(() => this.#rt.delete(id));
 
-  cleanupCandidates(rules: CleanupRules): Promise<string[]> {
-    return this.#run(async () => {
-      await this.#rt.flush();
-      return await this.#rt.history.cleanupCandidates({
-        now: iso(this.#rt.clock.now()),
-        olderThanDays: rules.olderThanDays,
-        keepCompleted: rules.keepCompleted,
-        failed: rules.failed,
-      });
-    });
-  }
+  /** The runtime's own selection, after what is committed reaches SQL. */
+  cleanupCandidates: SessionsBackend["cleanupCandidates"] = (rules) =>
+    this.#run(() => this.#rt.cleanup({ ...rules, dryRun: true }));
+  inbox: SessionsBackend["inbox"] = (q) => this.#run(() => this.#rt.inbox(q));
+  approvals: SessionsBackend["approvals"] = (id, status) =>
+    this.#run(() => this.#rt.approvals(id, { status }));
+  decide: SessionsBackend["decide"] = (id, aid, d) => this.#run(() => this.#rt.decide(id, aid, d));
+  tasks: SessionsBackend["tasks"] = (id, status) => this.#run(() => this.#rt.tasks(id, { status }));
 
   close(): Promise<void> {
     return this.#rt.close();

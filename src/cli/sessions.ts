@@ -12,20 +12,35 @@
  * deno task sessions list --status completed --json
  * deno task sessions export 01J0ABC -o 01J0ABC.tar.gz
  * deno task sessions --url http://127.0.0.1:8000 cleanup --older-than 30d --keep 10
+ * deno task sessions approvals
+ * deno task sessions approvals decide 01J0ABC plan approve --by alice
+ * deno task sessions tasks 01J0ABC --status ready
  * ```
  *
  * @module
  */
 import { Command, CommanderError } from "commander";
-import type { ListQuery } from "../history/history_store.ts";
+import type { ApprovalStatus, TaskStatus } from "../coordination/model.ts";
+import type { ApprovalPage, ListQuery } from "../history/history_store.ts";
 import type { Session } from "../session.ts";
-import { daysArg, intArg, jsonArg, sessionIdArg, statusArg } from "./_options.ts";
+import {
+  approvalStatusArg,
+  daysArg,
+  intArg,
+  jsonArg,
+  recordIdArg,
+  sessionIdArg,
+  statusArg,
+  taskStatusArg,
+} from "./_options.ts";
+import { approvalTable, decisionError, decisionLine } from "./approval_view.ts";
 import type { SessionsBackend } from "./backend.ts";
 import { archiveAllTerminal, type BulkOutcome, cleanup } from "./bulk.ts";
 import { asCliError, EXIT, usageError } from "./cli_error.ts";
 import { httpBackend } from "./http_backend.ts";
 import { openLocalBackend } from "./local_backend.ts";
 import { sessionDetails, sessionLine, sessionTable } from "./session_view.ts";
+import { taskTable } from "./task_view.ts";
 import { exportTo, importFrom } from "./transfer.ts";
 
 /** Options every command takes. */
@@ -34,6 +49,14 @@ interface Globals {
   url?: string;
   json?: boolean;
   progress?: boolean;
+}
+
+/** Options of `approvals`. */
+interface ApprovalsOptions {
+  status: ApprovalStatus;
+  session?: string;
+  limit: number;
+  cursor?: string;
 }
 
 /** One run: whether errors print as JSON, and the exit code so far. */
@@ -186,6 +209,67 @@ function _program(run: Run): Command {
         const outcome = await cleanup(b, rules, { dryRun: opts.dryRun, progress: g.progress });
         const verb = opts.dryRun ? "would delete" : "deleted";
         _bulk(run, outcome, opts.dryRun ? "candidates" : "deleted", (id) => `${verb} ${id}`);
+      })
+    );
+
+  const approvals = program.command("approvals")
+    .description("list approvals across sessions, oldest deadline first (pending unless --status)")
+    .option("--status <status>", "pending, decided or expired", approvalStatusArg, "pending")
+    .option("--session <id>", "every approval of this session instead (one page)", sessionIdArg)
+    .option("--limit <n>", "at most n approvals (1-500)", intArg("--limit", 1, 500), 50)
+    .option("--cursor <cursor>", "the next page, from a previous answer")
+    .action((opts: ApprovalsOptions, cmd: Command) => {
+      const paged = ["limit", "cursor"].filter((o) => cmd.getOptionValueSource(o) === "cli");
+      if (opts.session !== undefined && paged.length > 0) {
+        throw usageError(`--session lists every approval of the session: drop --${paged[0]}`);
+      }
+      const { session } = opts;
+      return _with(cmd, async (b, g) => {
+        const page: ApprovalPage = session === undefined
+          ? await b.inbox({ status: opts.status, limit: opts.limit, cursor: opts.cursor })
+          : { items: (await b.approvals(session, opts.status)).map((a) => ({ ...a, session })) };
+        if (g.json) {
+          return io.out(_json({ items: page.items, nextCursor: page.nextCursor ?? null }));
+        }
+        io.out(
+          page.items.length > 0
+            ? approvalTable(page.items, Date.now())
+            : `No ${opts.status} approvals`,
+        );
+        if (page.nextCursor) io.err(`More: --cursor ${page.nextCursor}`);
+      });
+    });
+
+  approvals.command("decide <session> <approval> <option>")
+    .description("decide a pending approval with one of the options it offers")
+    .option("--by <name>", "who decides")
+    .option("--comment <text>", "a comment kept with the decision")
+    .action((
+      session: string,
+      approval: string,
+      option: string,
+      opts: { by?: string; comment?: string },
+      cmd: Command,
+    ) => {
+      sessionIdArg(session);
+      recordIdArg("approval")(approval);
+      return _with(cmd, async (b, g) => {
+        const a = await b.decide(session, approval, { option, ...opts }).catch((error) => {
+          throw asCliError(decisionError(error), { usage: true });
+        });
+        io.out(g.json ? _json(a) : decisionLine(session, a));
+      });
+    });
+
+  program.command("tasks <session>")
+    .description("list a session's plan: status, holder and lease, attempts, deps")
+    .option("--status <status>", "only tasks of this status", taskStatusArg)
+    .action((session: string, opts: { status?: TaskStatus }, cmd: Command) =>
+      _with(cmd, async (b, g) => {
+        const tasks = await b.tasks(sessionIdArg(session), opts.status);
+        if (g.json) return io.out(_json({ tasks }));
+        const none = opts.status === undefined ? "No tasks" : `No ${opts.status} tasks`;
+        io.out(tasks.length > 0 ? taskTable(tasks, Date.now()) : none);
       })
     );
 

@@ -1,23 +1,6 @@
 import assert from "node:assert/strict";
-import { createRuntime, ManualClock } from "../../mod.ts";
-import type { Runtime } from "../../src/runtime.ts";
-import { sessions, tempData } from "./_run.ts";
-
-const TOKEN = "cli-test-token";
-
-/** Serves a fresh in-memory runtime with a token on a free port while `fn` runs. */
-async function withServer(fn: (url: string, rt: Runtime) => Promise<void>, clock?: ManualClock) {
-  const rt = await createRuntime({ memory: true, tickMs: 0, token: TOKEN, clock });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, rt.app.fetch);
-  try {
-    await fn(`http://127.0.0.1:${server.addr.port}`, rt);
-  } finally {
-    await server.shutdown();
-    await rt.close();
-  }
-}
-
-const env = { DENIZEN_TOKEN: TOKEN };
+import { ManualClock } from "../../mod.ts";
+import { env, sessions, tempData, withServer } from "./_run.ts";
 
 Deno.test("--url works through the HTTP API with DENIZEN_TOKEN, and without it exits 1 with the 401", async () => {
   await withServer(async (url, rt) => {
@@ -78,16 +61,30 @@ Deno.test("export from a server and import into a data directory, and back again
   }
 });
 
-Deno.test("cleanup over HTTP applies the same retention rules, deleting one session at a time", async () => {
+Deno.test("cleanup over HTTP takes the server's selection (POST /v1/cleanup dryRun), then deletes one session at a time; --dry-run deletes nothing", async () => {
+  const clock = new ManualClock(Date.now() - 90 * 86_400_000);
   await withServer(async (url, rt) => {
     for (const id of ["c1", "c2"]) {
       await rt.create("default", { id });
       await rt.complete(id);
     }
     await rt.create("default", { id: "a1" });
+    clock.advance(90 * 86_400_000);
+    const ids = async () => (await rt.list()).items.map((s) => s.id).sort();
+    const dry = await sessions(["cleanup", "--keep", "1", "--dry-run", "--url", url, "--json"], {
+      env,
+    });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepStrictEqual(JSON.parse(dry.stdout), { candidates: ["c1"], failed: [] });
+    assert.deepStrictEqual(await ids(), ["a1", "c1", "c2"]);
+    const text = await sessions(["cleanup", "--keep", "1", "--dry-run", "--url", url], { env });
+    assert.deepStrictEqual([text.code, text.stdout], [
+      0,
+      "would delete c1\n1 candidates, 0 failed\n",
+    ]);
     const r = await sessions(["cleanup", "--keep", "1", "--url", url, "--json"], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.deepStrictEqual(JSON.parse(r.stdout), { deleted: ["c1"], failed: [] });
-    assert.deepStrictEqual((await rt.list()).items.map((s) => s.id).sort(), ["a1", "c2"]);
-  }, new ManualClock(Date.now() - 90 * 86_400_000));
+    assert.deepStrictEqual(await ids(), ["a1", "c2"]);
+  }, clock);
 });

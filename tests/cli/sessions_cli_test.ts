@@ -98,6 +98,14 @@ Deno.test("usage errors exit with 2 and name the problem", async () => {
       [["archive"], /a session id or --all-terminal/],
       [["cleanup", "--older-than", "soon"], /--older-than must be a duration/],
       [["export", "s1", "--json"], /--json needs -o FILE/],
+      [["approvals", "--status", "open"], /--status must be one of pending, decided, expired/],
+      [["approvals", "--session", "s1", "--cursor", "x"], /--session lists every approval/],
+      [["approvals", "--limit", "501"], /--limit must be an integer from 1 to 500/],
+      [["approvals", "decide", "s1", "a1"], /missing required argument 'option'/],
+      [["approvals", "decide", "s1", "a b", "approve"], /Invalid approval id 'a b'/],
+      [["approvals", "decide", "../s", "a1", "approve"], /Invalid session id/],
+      [["tasks"], /missing required argument 'session'/],
+      [["tasks", "s1", "--status", "open"], /--status must be one of blocked, ready, claimed/],
     ];
     for (const [args, message] of cases) {
       const r = await sessions([...args, "--data", data]);
