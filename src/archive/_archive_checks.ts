@@ -58,7 +58,7 @@ export function checkManifest(
 /**
  * Throws a 400 unless the rows are consistent (events of this session with
  * seq 1..n, other rows in strictly increasing seq, every result blob present)
- * and a 413 for an item over its limit.
+ * and a 413 for an item over its limit (a checkpoint's coordination included).
  *
  * @example
  * ```ts
@@ -90,6 +90,13 @@ export function checkRows(contents: ArchiveContents, limits: ArchiveLimits): voi
   }
   for (const c of contents.checkpoints) {
     assertSize(`Checkpoint ${quote(c.id)} state`, jsonBytes(c.state), limits.maxStateBytes);
+    if (c.coordination !== undefined) {
+      assertSize(
+        `Checkpoint ${quote(c.id)} coordination`,
+        jsonBytes(c.coordination),
+        limits.maxCoordinationBytes,
+      );
+    }
   }
   for (const r of contents.results) {
     if (r.blob !== undefined && !contents.blobs.has(r.blob)) {

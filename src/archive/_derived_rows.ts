@@ -11,12 +11,25 @@ import type { Checkpoint, Message, ResultRow } from "../history/history_store.ts
 import type { SessionEvent } from "../session.ts";
 import { canonicalJson } from "./_canonical_json.ts";
 import type { ArchiveContents } from "./archive_format.ts";
+import { checkpointSchema, parseArchiveValue } from "./archive_schema.ts";
+
+/**
+ * Fields of a checkpoint that came with coordination. A store that does not
+ * keep them (and every archive of format 1) lists checkpoints without them.
+ */
+const LATER_FIELDS = ["coordination", "agents", "phase"] as const;
 
 /**
  * Throws a 400 unless `messages.jsonl` and `results.jsonl` are exactly the
  * rows of the `message` and `result` events, `checkpoints.jsonl` holds
  * rows of `checkpoint` events only (the store keeps the newest ones, so an
- * archive may hold fewer), and every blob is named by a result.
+ * archive may hold fewer; a row may leave out the coordination, agents and
+ * phase of its event, as stores that did not keep them wrote it), and every
+ * blob is named by a result.
+ *
+ * Every checkpoint an event gives must also pass the checkpoint schema,
+ * listed or not: the store materializes each of them, and a restore puts
+ * its state, coordination and agents back into the session.
  *
  * @example
  * ```ts
@@ -28,9 +41,15 @@ export function checkDerivedRows(contents: ArchiveContents): void {
   const derived = _derive(contents.events);
   _sameRows("messages.jsonl", "message", contents.messages, derived.messages);
   _sameRows("results.jsonl", "result", contents.results, derived.results);
-  const checkpoints = new Map(derived.checkpoints.map((c) => [c.seq, canonicalJson(c)]));
+  const checkpoints = new Map(
+    derived.checkpoints.map((c) => [
+      c.seq,
+      parseArchiveValue(checkpointSchema, c, `events.jsonl checkpoint event ${c.seq}`),
+    ]),
+  );
   for (const c of contents.checkpoints) {
-    if (checkpoints.get(c.seq) !== canonicalJson(c)) {
+    const event = checkpoints.get(c.seq);
+    if (event === undefined || canonicalJson(_withFieldsOf(c, event)) !== canonicalJson(c)) {
       throw new ValidationError(
         `Archive checkpoints.jsonl row at seq ${c.seq} does not match a checkpoint event`,
       );
@@ -102,11 +121,21 @@ function _derive(events: readonly SessionEvent[]) {
         label: _string(d.label),
         final: d.final === true,
         state: (d.state ?? {}) as Checkpoint["state"],
+        coordination: (d.coordination ?? undefined) as Checkpoint["coordination"],
+        agents: (d.agents ?? undefined) as Checkpoint["agents"],
+        phase: (d.phase ?? undefined) as Checkpoint["phase"],
         at,
       }));
     }
   }
   return { messages, results, checkpoints };
+}
+
+/** `event` without the later fields that `listed` leaves out. */
+function _withFieldsOf(listed: Checkpoint, event: Checkpoint): Checkpoint {
+  const out = { ...event };
+  for (const field of LATER_FIELDS) if (listed[field] === undefined) delete out[field];
+  return out;
 }
 
 function _string(value: unknown): string | undefined {

@@ -7,6 +7,7 @@
  * @module
  */
 import type { BlobStore } from "../blobs/blob_store.ts";
+import type { Coordination } from "../coordination/model.ts";
 import { ConflictError } from "../errors.ts";
 import type { Checkpoint, HistoryStore, Message, ResultRow } from "../history/history_store.ts";
 import type { Session, SessionEvent } from "../session.ts";
@@ -24,20 +25,22 @@ export interface HistorySourceStores {
 }
 
 /**
- * The archive source of `session` as the history store holds it, up to
- * `session.version`. Checkpoints (few, and pruned as a session moves on) are
+ * The archive source of `session` and its `coordination` records (both as of
+ * `session.version`), with its rows as the history store holds them, up to
+ * that version. Checkpoints (few, and pruned as a session moves on) are
  * read once, up front; blob store keys `<id>/<name>` become archive names
  * `<name>` in result rows and `result` events. Throws a 409 when a result
  * names a blob the blob store lacks, before anything is streamed.
  *
  * @example
  * ```ts
- * const body = writeArchive(await historySource({ history, blobs }, session));
+ * const body = writeArchive(await historySource({ history, blobs }, session, coordination));
  * ```
  */
 export async function historySource(
   stores: HistorySourceStores,
   session: Session,
+  coordination: Coordination,
 ): Promise<ArchiveSource> {
   const { history, blobs } = stores;
   const id = session.id;
@@ -66,6 +69,7 @@ export async function historySource(
 
   return {
     session: portable,
+    coordination,
     async *events() {
       for await (
         const e of _ascending((after) => history.events(id, { after, limit: PAGE }), last)

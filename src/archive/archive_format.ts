@@ -7,9 +7,10 @@
  * | path | holds |
  * |---|---|
  * | `session.json` | the {@linkcode Session}, one JSON object |
+ * | `coordination.json` | its {@linkcode Coordination} records (SPEC §9), one JSON object |
  * | `events.jsonl` | every {@linkcode SessionEvent}, one per line, seq 1..n with no gap |
  * | `messages.jsonl` | {@linkcode Message} rows, ascending seq |
- * | `checkpoints.jsonl` | {@linkcode Checkpoint} rows, ascending seq |
+ * | `checkpoints.jsonl` | {@linkcode Checkpoint} rows, ascending seq, with their coordination, agents and phase when they have them |
  * | `results.jsonl` | {@linkcode ResultRow} rows, ascending seq |
  * | `blobs/<name>` | one file per blob, ascending name |
  * | `manifest.json` | {@linkcode ArchiveManifest}: the sha256 and size of every other file |
@@ -18,18 +19,31 @@
  * document and line), every tar header has mtime 0, mode 0o644 and uid/gid 0,
  * so the same contents always give the same bytes and the same manifest.
  *
+ * Format 1 had no `coordination.json` (and no coordination, agents or phase
+ * in its checkpoints). An import still reads it, as a session without
+ * coordination records.
+ *
  * @module
  */
+import type { Coordination } from "../coordination/model.ts";
 import type { Session, SessionEvent } from "../session.ts";
 import { LIMITS } from "../session.ts";
 import type { Checkpoint, Message, ResultRow } from "../history/history_store.ts";
 
-/** Version written to and required in `manifest.json`. */
-export const FORMAT_VERSION = 1;
+/** Version written to `manifest.json`: the newest an import reads. */
+export const FORMAT_VERSION = 2;
 
-/** The fixed files, in the order they are written. `blobs/…` and `manifest.json` follow. */
+/** The oldest version an import reads. */
+export const OLDEST_FORMAT_VERSION = 1;
+
+/**
+ * The fixed files, in the order they are written. `blobs/…` and
+ * `manifest.json` follow. Every one is required, but `coordination.json` in
+ * format 1, which had none.
+ */
 export const ARCHIVE_FILES = {
   session: "session.json",
+  coordination: "coordination.json",
   events: "events.jsonl",
   messages: "messages.jsonl",
   checkpoints: "checkpoints.jsonl",
@@ -76,6 +90,8 @@ export function isBlobName(name: string): boolean {
 export interface ArchiveContents {
   /** The session as `session.json` holds it. */
   session: Session;
+  /** Its coordination records; none for an archive of format 1. */
+  coordination: Coordination;
   /** Ascending seq, 1..n. */
   events: SessionEvent[];
   /** Ascending seq. */
@@ -102,6 +118,8 @@ export type Rows<T> = Iterable<T> | AsyncIterable<T>;
 export interface ArchiveSource {
   /** The session as `session.json` holds it. */
   readonly session: Session;
+  /** Its coordination records at `session.version`, as `coordination.json` holds them. */
+  readonly coordination: Coordination;
   /** Events, ascending seq 1..n. */
   events(): Rows<SessionEvent>;
   /** Messages, ascending seq. */
@@ -124,8 +142,11 @@ export interface ManifestEntry {
 
 /** `manifest.json`: the format version, the session id and every other file. */
 export interface ArchiveManifest {
-  /** {@linkcode FORMAT_VERSION}. */
-  format: typeof FORMAT_VERSION;
+  /**
+   * {@linkcode FORMAT_VERSION} when written; from {@linkcode OLDEST_FORMAT_VERSION}
+   * to {@linkcode FORMAT_VERSION} when read.
+   */
+  format: number;
   /** The id of the archived session. */
   session: string;
   /** Every file but the manifest, by path. */
@@ -151,6 +172,12 @@ export interface ArchiveLimits {
   maxMessageBytes: number;
   /** The JSON of a session's or checkpoint's `state`. Default `LIMITS.state` (512 KiB). */
   maxStateBytes: number;
+  /**
+   * `coordination.json`, and the JSON of a checkpoint's `coordination`.
+   * Default 16 MiB. Each record is also held to `RECORD_BYTES` (48 KiB), as
+   * the runtime holds it, and each type to `MAX_RECORDS`.
+   */
+  maxCoordinationBytes: number;
   /** The JSON of a result's inline `data`, or a blob. Default `LIMITS.result` (64 MiB). */
   maxResultBytes: number;
 }
@@ -166,13 +193,15 @@ export const DEFAULT_ARCHIVE_LIMITS: Readonly<ArchiveLimits> = Object.freeze({
   maxEntries: 100_000,
   maxMessageBytes: LIMITS.message,
   maxStateBytes: LIMITS.state,
+  maxCoordinationBytes: 16 * MiB,
   maxResultBytes: LIMITS.result,
 });
 
 /**
  * Extra bytes a jsonl line may take on top of its item's limit, for ids, seq,
- * timestamps and meta. A message line also allows for JSON escaping of its
- * content (at most 6 bytes per content byte); state and result limits are
- * measured on JSON already.
+ * timestamps, meta and a checkpoint's agents. A message line also allows for
+ * JSON escaping of its content (at most 6 bytes per content byte); state,
+ * coordination and result limits are measured on JSON already, and a
+ * checkpoint line may hold both a state and a coordination at their limits.
  */
 export const LINE_SLACK_BYTES = 64 * 1024;

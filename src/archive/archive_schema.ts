@@ -1,16 +1,33 @@
 /**
- * zod schemas for everything read back from an archive: the session, each
- * jsonl row and the manifest. Free-form JSON (state, meta, event data) is
- * checked for its kind only and passed through untouched.
+ * zod schemas for everything read back from an archive: the session, its
+ * coordination records, each jsonl row and the manifest. Free-form JSON
+ * (state, meta, event data, a record's `data`, `args`, `result` or
+ * `resolution`) is checked for its kind only and passed through untouched.
+ *
+ * Every keyed map (agents, each type of coordination record, the manifest's
+ * files) refuses a `__proto__` key: zod would drop it without a word, and
+ * the session imported would silently differ from its archive.
  *
  * @module
  */
 import { z } from "zod";
+import {
+  type ApprovalStatus,
+  type Coordination,
+  MAX_RECORDS,
+  RECORD_BYTES,
+  recordId,
+  type RecordType,
+  type Severity,
+  TASK_STATUSES,
+} from "../coordination/model.ts";
+import type { Approval, Conflict, Task, Timer } from "../coordination/model.ts";
 import { ValidationError } from "../errors.ts";
-import { sessionId, STATUSES } from "../session.ts";
-import type { Session, SessionEvent } from "../session.ts";
+import { agentName, patchOp } from "../inputs.ts";
+import { jsonBytes, sessionId, STATUSES } from "../session.ts";
+import type { AgentState, Session, SessionEvent } from "../session.ts";
 import type { Checkpoint, Message, ResultRow } from "../history/history_store.ts";
-import { FORMAT_VERSION, isBlobName } from "./archive_format.ts";
+import { isBlobName } from "./archive_format.ts";
 import type { ArchiveManifest } from "./archive_format.ts";
 
 const jsonObject = z.custom<Record<string, unknown>>(
@@ -22,13 +39,169 @@ const timestamp = z.iso.datetime();
 const seq = z.number().int().min(1);
 const name = z.string().min(1).max(1024);
 
-const agentState = z.object({
+/** `schema`, behind a check that the value has no own `__proto__` key. */
+function noProtoKey<T extends z.ZodType>(schema: T) {
+  return z.unknown().refine(
+    (v) => v === null || typeof v !== "object" || !Object.hasOwn(v, "__proto__"),
+    "A '__proto__' key is not allowed",
+  ).pipe(schema);
+}
+
+const agentState: z.ZodType<AgentState> = z.object({
   status: z.string(),
   progress: z.number().min(0).max(1),
   task: z.string().optional(),
   error: z.string().optional(),
   updatedAt: timestamp,
 }).strict();
+
+const agents = noProtoKey(z.record(name, agentState));
+
+// ---- coordination.json -----------------------------------------------------------------------
+// The records as the rules of src/coordination/rules.ts make them, with the
+// bounds of the inputs they are made from.
+
+const APPROVAL_STATUS: Record<ApprovalStatus, ApprovalStatus> = {
+  pending: "pending",
+  decided: "decided",
+  expired: "expired",
+};
+const SEVERITY: Record<Severity, Severity> = {
+  low: "low",
+  medium: "medium",
+  high: "high",
+  critical: "critical",
+};
+const CONFLICT_STATUS: Record<Conflict["status"], Conflict["status"]> = {
+  open: "open",
+  resolved: "resolved",
+};
+const decider = z.string().min(1).max(128);
+/** The agent that sent a command: any name the library API took, as in `events.jsonl`. */
+const sender = z.string().max(1024);
+const VALUED_OPS: ReadonlySet<string> = new Set(["add", "replace", "test"]);
+
+const timerSchema: z.ZodType<Timer> = z.object({
+  id: recordId,
+  due: timestamp,
+  action: z.string().min(1).max(64).optional(),
+  args: jsonValue.optional(),
+  patch: z.array(patchOp).min(1).max(10_000).refine(
+    (ops) =>
+      ops.every((op) => !VALUED_OPS.has(op.op) || (op as { value?: unknown }).value !== undefined),
+    "An add, replace or test op needs a value",
+  ).optional(),
+  data: jsonValue.optional(),
+  agent: sender.optional(),
+  createdAt: timestamp,
+}).strict().refine(
+  (t) => t.action === undefined || t.patch === undefined,
+  "A timer runs an action or applies a patch, not both",
+);
+
+const approvalSchema: z.ZodType<Approval> = z.object({
+  id: recordId,
+  prompt: z.string().min(1).max(4096),
+  options: z.array(z.string().min(1).max(64)).min(1).max(16),
+  deadline: timestamp,
+  onDeadline: z.string().min(1).max(64).optional(),
+  data: jsonValue.optional(),
+  status: z.enum(APPROVAL_STATUS),
+  option: z.string().min(1).max(64).optional(),
+  by: decider.optional(),
+  comment: z.string().max(4096).optional(),
+  reason: z.string().min(1).max(256).optional(),
+  tasks: z.array(recordId).max(1000).optional(),
+  agent: sender.optional(),
+  requestedAt: timestamp,
+  decidedAt: timestamp.optional(),
+}).strict().refine(
+  (a) => a.status !== "decided" || a.option !== undefined,
+  "A decided approval names its option",
+);
+
+const taskSchema: z.ZodType<Task> = z.object({
+  id: recordId,
+  title: z.string().min(1).max(1024),
+  deps: z.array(recordId).max(256),
+  data: jsonValue.optional(),
+  maxAttempts: z.number().int().min(1).max(100),
+  status: z.enum(TASK_STATUSES as [Task["status"], ...Task["status"][]]),
+  attempt: z.number().int().min(0),
+  holder: agentName.optional(),
+  leaseUntil: timestamp.optional(),
+  gate: recordId.optional(),
+  result: jsonValue.optional(),
+  error: z.string().min(1).max(4096).optional(),
+  order: z.number().int().min(0),
+  addedAt: timestamp,
+  updatedAt: timestamp,
+}).strict().refine(
+  (t) => t.status !== "claimed" || (t.holder !== undefined && t.leaseUntil !== undefined),
+  "A claimed task names its holder and lease",
+);
+
+const conflictSchema: z.ZodType<Conflict> = z.object({
+  id: recordId,
+  entity: z.string().min(1).max(512),
+  type: z.string().min(1).max(128),
+  findings: z.array(
+    z.object({
+      agent: agentName,
+      result: z.string().min(1).max(256).optional(),
+      claim: z.string().min(1).max(4096),
+    }).strict(),
+  ).min(2).max(32),
+  severity: z.enum(SEVERITY),
+  strategy: z.string().max(256).optional(),
+  status: z.enum(CONFLICT_STATUS),
+  resolution: jsonValue.optional(),
+  by: decider.optional(),
+  recordedAt: timestamp,
+  resolvedAt: timestamp.optional(),
+}).strict();
+
+/**
+ * The records of one type by id: each filed under its own id, at most
+ * `MAX_RECORDS` of them, each at most `RECORD_BYTES` of JSON (the runtime's
+ * own limits, so that every imported record fits its KV value).
+ */
+function records<T extends { id: string }>(type: RecordType, record: z.ZodType<T>) {
+  const what = type.slice(0, -1);
+  return noProtoKey(z.record(recordId, record)).superRefine((map, ctx) => {
+    const entries = Object.entries(map);
+    if (entries.length > MAX_RECORDS) {
+      ctx.addIssue({ code: "custom", message: `A session holds at most ${MAX_RECORDS} ${type}` });
+    }
+    for (const [key, r] of entries) {
+      if (r.id !== key) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key, "id"],
+          message: `The ${what} filed under '${key}' has id '${r.id}'`,
+        });
+      }
+      const bytes = jsonBytes(r);
+      if (bytes > RECORD_BYTES) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `A ${what} is ${bytes} bytes, over the limit of ${RECORD_BYTES}`,
+        });
+      }
+    }
+  });
+}
+
+/** `coordination.json`, and a checkpoint's `coordination`. */
+export const coordinationSchema: z.ZodType<Coordination, unknown> = z.object({
+  timers: records("timers", timerSchema),
+  approvals: records("approvals", approvalSchema),
+  tasks: records("tasks", taskSchema),
+  conflicts: records("conflicts", conflictSchema),
+}).strict();
+
+// ---- session.json and the jsonl rows ---------------------------------------------------------
 
 /** `session.json`. */
 export const sessionSchema: z.ZodType<Session, unknown> = z.object({
@@ -40,9 +213,10 @@ export const sessionSchema: z.ZodType<Session, unknown> = z.object({
   status: z.enum(STATUSES as [Session["status"], ...Session["status"][]]),
   phase: z.string(),
   state: jsonObject,
-  agents: z.record(name, agentState),
+  agents,
   progress: z.number().min(0).max(1),
-  pendingApprovals: z.number().int().min(0).default(0), // archives of format 1 lack the counts
+  // Archives of format 1 lack the counts. An import recomputes them from the records anyway.
+  pendingApprovals: z.number().int().min(0).default(0),
   openConflicts: z.number().int().min(0).default(0),
   version: z.number().int().min(0),
   ttl: z.object({ active: z.number().min(0), paused: z.number().min(0) }).strict(),
@@ -81,14 +255,21 @@ export const messageSchema: z.ZodType<Message> = z.object({
   at: timestamp,
 }).strict();
 
-/** One line of `checkpoints.jsonl`. */
-export const checkpointSchema: z.ZodType<Checkpoint> = z.object({
+/**
+ * One line of `checkpoints.jsonl`. Coordination, agents and phase are
+ * optional: checkpoints taken before coordination have none, and a
+ * checkpoint with no records has no coordination.
+ */
+export const checkpointSchema: z.ZodType<Checkpoint, unknown> = z.object({
   id: name,
   seq,
   version: z.number().int().min(0),
   label: z.string().optional(),
   final: z.boolean(),
   state: jsonObject,
+  coordination: coordinationSchema.optional(),
+  agents: agents.optional(),
+  phase: z.string().optional(),
   at: timestamp,
 }).strict();
 
@@ -107,17 +288,17 @@ export const resultSchema: z.ZodType<ResultRow> = z.object({
   "A result has either inline data or a blob, not both or neither",
 );
 
-/** `manifest.json`. */
-export const manifestSchema: z.ZodType<ArchiveManifest> = z.object({
-  format: z.literal(FORMAT_VERSION),
+/** `manifest.json`, of any format version: the reader decides which versions it takes. */
+export const manifestSchema: z.ZodType<ArchiveManifest, unknown> = z.object({
+  format: z.number().int().min(1),
   session: sessionId,
-  files: z.record(
+  files: noProtoKey(z.record(
     z.string(),
     z.object({
       sha256: z.string().regex(/^[0-9a-f]{64}$/),
       bytes: z.number().int().min(0),
     }).strict(),
-  ),
+  )),
 }).strict();
 
 /**
@@ -128,7 +309,11 @@ export const manifestSchema: z.ZodType<ArchiveManifest> = z.object({
  * const event = parseArchiveValue(eventSchema, JSON.parse(line), "events.jsonl line 3");
  * ```
  */
-export function parseArchiveValue<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+export function parseArchiveValue<T>(
+  schema: z.ZodType<T, unknown>,
+  value: unknown,
+  where: string,
+): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

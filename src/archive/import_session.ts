@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Coordination } from "../coordination/model.ts";
 import { ConflictError, SessionNotFoundError, ValidationError } from "../errors.ts";
 import type { SessionRecord } from "../history/history_store.ts";
 import type { Runtime } from "../runtime.ts";
@@ -22,9 +23,12 @@ const HEAD_BYTES = 60 * 1024;
  * `limits`), checks that its rows are the ones its events give, and writes
  * the session: blobs under `<id>/…`, then events and the index row in one
  * history write, then, for an active or paused session, its hot state in KV
- * at its own version. 409 when the id exists, hot or cold. Active and paused
- * sessions need their kind registered and a state the kind accepts. An
- * archived session comes in as archived without a local archive file.
+ * at its own version. Its coordination records go with it: into KV with the
+ * hot state of a live session, into the index row of a terminal one; an
+ * archive of format 1 has none. 409 when the id exists, hot or cold. Active
+ * and paused sessions need their kind registered and a state the kind
+ * accepts. An archived session comes in as archived without a local archive
+ * file.
  *
  * @example
  * ```ts
@@ -39,6 +43,7 @@ export async function importSession(
 ): Promise<Session> {
   const contents = await readArchive(body, limits);
   const session = _checked(rt, contents);
+  const { coordination } = contents;
   const id = session.id;
   return await withSessionLock(rt, id, async () => {
     if (await _exists(rt, id)) throw new ConflictError(`Session '${id}' already exists`);
@@ -52,9 +57,9 @@ export async function importSession(
       history = true;
       await rt.history.write({
         events: contents.events.map((e) => _storedEvent(e, id)),
-        sessions: [_record(session)],
+        sessions: [_record(session, coordination)],
       });
-      if (!_terminal(session)) await rt.install(session);
+      if (!_terminal(session)) await rt.install(session, coordination);
     } catch (error) {
       if (history) await rt.history.deleteSession(id).catch(() => {});
       await Promise.all(written.map((key) => rt.stores.blobs.delete(key).catch(() => {})));
@@ -67,7 +72,11 @@ export async function importSession(
 /** The session to import, once it is known to fit this runtime; 400 or 413 otherwise. */
 function _checked(rt: Runtime, contents: ArchiveContents): Session {
   checkDerivedRows(contents);
-  const { archive: _elsewhere, ...session } = contents.session;
+  const { archive: _elsewhere, ...listed } = contents.session;
+  // The counts are recomputed from coordination.json rather than taken from session.json: the
+  // records are what the runtime acts on, so the counts must agree with them whatever
+  // session.json says (format 1 has no records, so its sessions count none).
+  const session: Session = { ...listed, ..._counts(contents.coordination) };
   if (session.version !== contents.events.length) {
     throw new ValidationError(
       `Archive session is at version ${session.version} but has ${contents.events.length} events`,
@@ -106,11 +115,25 @@ async function _exists(rt: Runtime, id: string): Promise<boolean> {
   }
 }
 
-/** The index row: terminal rows keep their final state and report, live rows keep them in KV. */
-function _record(session: Session): SessionRecord {
-  if (_terminal(session)) return session;
+/**
+ * The index row: terminal rows keep their final state, report and records,
+ * live rows keep them in KV.
+ */
+function _record(session: Session, coordination: Coordination): SessionRecord {
+  if (_terminal(session)) return { ...session, coordination };
   const { state: _state, report: _report, ...record } = session;
   return record;
+}
+
+/** The counts a session shows of its records (SPEC §9.2, §9.4). */
+function _counts(
+  coordination: Coordination,
+): Pick<Session, "pendingApprovals" | "openConflicts"> {
+  return {
+    pendingApprovals: Object.values(coordination.approvals)
+      .filter((a) => a.status === "pending").length,
+    openConflicts: Object.values(coordination.conflicts).filter((c) => c.status === "open").length,
+  };
 }
 
 /** A `result` event with its archive blob name turned back into this session's blob key. */

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { z } from "zod";
+import { type Coordination, emptyCoordination } from "../coordination/model.ts";
 import { DenizenError, TooLargeError, ValidationError } from "../errors.ts";
 import type { Session } from "../session.ts";
 import { checkManifest, checkRows } from "./_archive_checks.ts";
@@ -17,8 +18,10 @@ import {
   ARCHIVE_FILES,
   BLOBS_DIR,
   DEFAULT_ARCHIVE_LIMITS,
+  FORMAT_VERSION,
   LINE_SLACK_BYTES,
   MANIFEST_FILE,
+  OLDEST_FORMAT_VERSION,
 } from "./archive_format.ts";
 import type {
   ArchiveContents,
@@ -28,6 +31,7 @@ import type {
 } from "./archive_format.ts";
 import {
   checkpointSchema,
+  coordinationSchema,
   eventSchema,
   manifestSchema,
   messageSchema,
@@ -40,7 +44,7 @@ type RowFile = "events" | "messages" | "checkpoints" | "results";
 
 interface _JsonlFile {
   rows: RowFile;
-  schema: z.ZodType<unknown>;
+  schema: z.ZodType<unknown, unknown>;
   maxLineBytes: (limits: ArchiveLimits) => number;
 }
 
@@ -59,7 +63,7 @@ const JSONL: ReadonlyMap<string, _JsonlFile> = new Map([
   [ARCHIVE_FILES.checkpoints, {
     rows: "checkpoints",
     schema: checkpointSchema,
-    maxLineBytes: (l) => l.maxStateBytes + LINE_SLACK_BYTES,
+    maxLineBytes: (l) => l.maxStateBytes + l.maxCoordinationBytes + LINE_SLACK_BYTES,
   }],
   [ARCHIVE_FILES.results, {
     rows: "results",
@@ -73,8 +77,10 @@ const JSONL: ReadonlyMap<string, _JsonlFile> = new Map([
  * 413 `TooLargeError` for input over a limit (counted while streaming, so a
  * gzip bomb stops at the limit), a 400 `ValidationError` for anything else
  * (corrupt or truncated gzip or tar, unsafe paths, links, unknown or
- * duplicate files, a missing or wrong manifest, a checksum mismatch, rows
- * that fail their schema or disagree with each other).
+ * duplicate files, a missing or wrong manifest, a format version newer than
+ * {@linkcode FORMAT_VERSION}, a checksum mismatch, rows or records that fail
+ * their schema or disagree with each other). An archive of format 1 reads
+ * with no coordination records.
  *
  * @example
  * ```ts
@@ -114,6 +120,7 @@ async function _read(
   const blobs = new Map<string, Uint8Array>();
   let manifest: ArchiveManifest | undefined;
   let session: Session | undefined;
+  let coordination: Coordination | undefined;
   let entries = 0;
   for await (const entry of tarEntries(gunzipLimited(body, { ...limits, signal }))) {
     entries += 1;
@@ -139,6 +146,8 @@ async function _read(
     }
     if (name === ARCHIVE_FILES.session) {
       session = parseArchiveValue(sessionSchema, _json(await tap.bytes(), name), name);
+    } else if (name === ARCHIVE_FILES.coordination) {
+      coordination = parseArchiveValue(coordinationSchema, _json(await tap.bytes(), name), name);
     } else if (jsonl !== undefined) {
       for await (
         const [line, value] of jsonlValues(tap.chunks(), name, jsonl.maxLineBytes(limits))
@@ -151,18 +160,47 @@ async function _read(
     files.set(name, tap.digest());
   }
   if (manifest === undefined) throw new ValidationError(`Archive has no ${MANIFEST_FILE}`);
+  _checkFormat(manifest.format, files);
   for (const file of Object.values(ARCHIVE_FILES)) {
-    if (!files.has(file)) throw new ValidationError(`Archive has no ${file}`);
+    if (!files.has(file) && !(file === ARCHIVE_FILES.coordination && manifest.format === 1)) {
+      throw new ValidationError(`Archive has no ${file}`);
+    }
   }
   if (session === undefined) throw new ValidationError(`Archive has no ${ARCHIVE_FILES.session}`);
   checkManifest(manifest, session.id, files);
-  const contents = { session, ...rows, blobs } as ArchiveContents;
+  const contents = {
+    session,
+    coordination: coordination ?? emptyCoordination(),
+    ...rows,
+    blobs,
+  } as ArchiveContents;
   checkRows(contents, limits);
   return contents;
 }
 
+/**
+ * Throws a 400 for a format this runtime does not read, or for a file the
+ * archive's format does not have (`coordination.json` came with format 2).
+ */
+function _checkFormat(format: number, files: ReadonlyMap<string, ManifestEntry>): void {
+  if (format > FORMAT_VERSION) {
+    throw new ValidationError(
+      `Archive format ${format} is newer than this runtime reads (${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION})`,
+      { format, newest: FORMAT_VERSION },
+    );
+  }
+  if (format === 1 && files.has(ARCHIVE_FILES.coordination)) {
+    throw new ValidationError(
+      `Archive of format 1 has a ${ARCHIVE_FILES.coordination}, which came with format 2`,
+    );
+  }
+}
+
 function _entryLimit(name: string, jsonl: _JsonlFile | undefined, limits: ArchiveLimits): number {
   if (jsonl !== undefined) return limits.maxJsonlBytes;
+  if (name === ARCHIVE_FILES.coordination) {
+    return Math.min(limits.maxEntryBytes, limits.maxCoordinationBytes);
+  }
   if (name.startsWith(BLOBS_DIR)) return Math.min(limits.maxEntryBytes, limits.maxResultBytes);
   return limits.maxEntryBytes;
 }

@@ -52,7 +52,15 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * const body = writeArchive({ session, events, messages: [], checkpoints: [], results: [], blobs: new Map() });
+ * const body = writeArchive({
+ *   session,
+ *   coordination: emptyCoordination(),
+ *   events,
+ *   messages: [],
+ *   checkpoints: [],
+ *   results: [],
+ *   blobs: new Map(),
+ * });
  * return new Response(body, { headers: { "content-type": "application/gzip" } });
  * ```
  */
@@ -72,6 +80,7 @@ function _fromContents(contents: ArchiveContents): ArchiveSource {
   const blobs = [...contents.blobs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     session: contents.session,
+    coordination: contents.coordination,
     events: () => events,
     messages: () => messages,
     checkpoints: () => checkpoints,
@@ -99,6 +108,11 @@ async function _fill(pack: Pack, source: ArchiveSource): Promise<void> {
       pack,
       ARCHIVE_FILES.session,
       encoder.encode(canonicalJson(session) + "\n"),
+    );
+    files[ARCHIVE_FILES.coordination] = await _writeBytes(
+      pack,
+      ARCHIVE_FILES.coordination,
+      encoder.encode(canonicalJson(source.coordination) + "\n"),
     );
     const jsonl: [string, () => Rows<{ seq: number }>][] = [
       [ARCHIVE_FILES.events, () => source.events()],

@@ -224,11 +224,14 @@ export function dueOf(type: RecordType, record: CoordRecord): number | undefined
 
 // ---- inputs ----------------------------------------------------------------------------------
 
-/** A record id: like a session id, and `:` besides (`timer:<tid>` stays a valid command id). */
+/**
+ * A record id: like a session id, with `.` and `:` besides. `__proto__` is
+ * refused: records are kept in plain objects keyed by id.
+ */
 export const recordId = z.string().regex(
   /^[A-Za-z0-9_.:-]{1,128}$/,
   "Ids are 1-128 of [A-Za-z0-9_.:-]",
-);
+).refine((id) => id !== "__proto__", "An id may not be __proto__");
 
 /** Longest wait: 10 years ahead. */
 const MAX_AHEAD_MS = 10 * 365 * 86_400_000;

@@ -7,16 +7,17 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { ArchiveContents } from "../../src/archive/archive_format.ts";
+import { type ArchiveContents, FORMAT_VERSION } from "../../src/archive/archive_format.ts";
 import { readArchive } from "../../src/archive/read_archive.ts";
 import { writeArchive } from "../../src/archive/write_archive.ts";
+import { type Coordination, emptyCoordination } from "../../src/coordination/model.ts";
 import { DenizenError } from "../../src/errors.ts";
 import { collect, entriesOf, sha256, streamOf, tarGzOf } from "./_tar_helpers.ts";
 import type { RawEntry } from "./_tar_helpers.ts";
 
 const AT = "2024-05-01T12:00:00.000Z";
 
-/** A session with two events, a message, a checkpoint, an inline and a blob result. */
+/** A session with two events, a message, a checkpoint, an inline and a blob result, and no records. */
 export function sampleContents(): ArchiveContents {
   return {
     session: {
@@ -30,6 +31,8 @@ export function sampleContents(): ArchiveContents {
       state: { n: 1 },
       agents: {},
       progress: 1,
+      pendingApprovals: 0,
+      openConflicts: 0,
       version: 2,
       ttl: { active: 86_400_000, paused: 604_800_000 },
       createdAt: AT,
@@ -37,6 +40,7 @@ export function sampleContents(): ArchiveContents {
       completedAt: AT,
       expiresAt: AT,
     },
+    coordination: emptyCoordination(),
     events: [
       { sessionId: "s1", seq: 1, type: "created", data: {}, at: AT },
       { sessionId: "s1", seq: 2, type: "message", data: { text: "hi" }, at: AT },
@@ -51,6 +55,74 @@ export function sampleContents(): ArchiveContents {
   };
 }
 
+/** One record of each type, in the shapes the runtime makes them. */
+export function sampleCoordination(): Coordination {
+  return {
+    timers: {
+      tm1: { id: "tm1", due: AT, data: { ping: 1 }, createdAt: AT },
+    },
+    approvals: {
+      ap1: {
+        id: "ap1",
+        prompt: "Ship it?",
+        options: ["approve", "reject"],
+        deadline: AT,
+        status: "pending",
+        requestedAt: AT,
+      },
+      ap2: {
+        id: "ap2",
+        prompt: "Go on?",
+        options: ["yes", "no"],
+        deadline: AT,
+        status: "decided",
+        option: "yes",
+        by: "person",
+        requestedAt: AT,
+        decidedAt: AT,
+      },
+    },
+    tasks: {
+      t1: {
+        id: "t1",
+        title: "Find",
+        deps: [],
+        maxAttempts: 3,
+        status: "done",
+        attempt: 1,
+        result: { found: true },
+        order: 0,
+        addedAt: AT,
+        updatedAt: AT,
+      },
+      t2: {
+        id: "t2",
+        title: "Write",
+        deps: ["t1"],
+        maxAttempts: 3,
+        status: "claimed",
+        attempt: 1,
+        holder: "writer",
+        leaseUntil: AT,
+        order: 1,
+        addedAt: AT,
+        updatedAt: AT,
+      },
+    },
+    conflicts: {
+      cf1: {
+        id: "cf1",
+        entity: "ACME",
+        type: "revenue",
+        findings: [{ agent: "a", claim: "up" }, { agent: "b", claim: "down" }],
+        severity: "high",
+        status: "open",
+        recordedAt: AT,
+      },
+    },
+  };
+}
+
 /** The valid archive of `sampleContents()`, as bytes. */
 export async function sampleArchive(): Promise<Uint8Array> {
   return await collect(writeArchive(sampleContents()));
@@ -61,8 +133,12 @@ export async function sampleFiles(): Promise<RawEntry[]> {
   return (await entriesOf(await sampleArchive())).filter((e) => e.name !== "manifest.json");
 }
 
-/** A tar.gz of `files` plus a manifest that is correct for them. */
-export async function seal(files: RawEntry[], session = "s1"): Promise<Uint8Array> {
+/** A tar.gz of `files` plus a manifest of format `format` that is correct for them. */
+export async function seal(
+  files: RawEntry[],
+  session = "s1",
+  format: number = FORMAT_VERSION,
+): Promise<Uint8Array> {
   const listed: Record<string, { sha256: string; bytes: number }> = {};
   for (const f of files) {
     if ((f.type ?? "file") !== "file") continue;
@@ -71,7 +147,7 @@ export async function seal(files: RawEntry[], session = "s1"): Promise<Uint8Arra
       : f.body ?? new Uint8Array();
     listed[f.name] = { sha256: await sha256(body), bytes: body.byteLength };
   }
-  const manifest = JSON.stringify({ format: 1, session, files: listed });
+  const manifest = JSON.stringify({ format, session, files: listed });
   return tarGzOf([...files, { name: "manifest.json", body: manifest }]);
 }
 

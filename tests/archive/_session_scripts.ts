@@ -2,7 +2,10 @@
  * Random sessions made through the runtime's own API: messages, results
  * (inline, partial, and sometimes one over 1 MiB so it lives in the blob
  * store), checkpoints (often more than the 10 the history store keeps),
- * state patches and agents, left active, paused, completed or failed.
+ * state patches, agents and coordination records (timers, some cancelled;
+ * approvals, pending and decided; tasks with deps, some behind an approval,
+ * claimed and done; conflicts, open and resolved), left active, paused,
+ * completed or failed.
  *
  * @module
  */
@@ -18,7 +21,21 @@ export type Step =
   | { t: "checkpoint"; label?: string }
   | { t: "checkpoints"; count: number }
   | { t: "patch"; value: unknown }
-  | { t: "agent"; name: string; progress: number };
+  | { t: "agent"; name: string; progress: number }
+  | { t: "timer"; minutes: number; data: unknown; patch: boolean }
+  | { t: "cancelTimer"; pick: number }
+  | { t: "approval"; prompt: string; options?: string[]; onDeadline: boolean }
+  | { t: "decide"; pick: number; option: number; comment?: string }
+  | { t: "tasks"; titles: string[]; deps: number[]; gated: boolean }
+  | { t: "claim"; agent: Agent }
+  | { t: "completeTask"; agent: Agent; result: unknown }
+  | { t: "work"; agent: Agent; result: unknown; finish: boolean }
+  | { t: "conflict"; entity: string; claims: [string, string]; severity: Severity }
+  | { t: "resolve"; pick: number; resolution: unknown };
+
+type Agent = "planner" | "writer";
+type Severity = "low" | "medium" | "high" | "critical";
+const AGENTS: readonly Agent[] = ["planner", "writer"];
 
 /** A session to build: its steps and the status it ends in. */
 export interface Script {
@@ -31,7 +48,66 @@ export interface Script {
 const json = fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 const word = fc.string({ minLength: 1, maxLength: 12 });
 
+const pick = fc.nat(7);
+const agentOf = fc.constantFrom(...AGENTS);
+
+/** Steps that make coordination records, through the runtime's own methods. */
+const coordinationStep: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({
+    t: fc.constant("timer" as const),
+    minutes: fc.integer({ min: 5, max: 600 }),
+    data: json,
+    patch: fc.boolean(),
+  }),
+  fc.record({ t: fc.constant("cancelTimer" as const), pick }),
+  fc.record({
+    t: fc.constant("approval" as const),
+    prompt: word,
+    options: fc.option(
+      fc.uniqueArray(fc.constantFrom("yes", "no", "later", "skip"), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+      { nil: undefined },
+    ),
+    onDeadline: fc.boolean(),
+  }, { requiredKeys: ["t", "prompt", "onDeadline"], noNullPrototype: true }),
+  fc.record({
+    t: fc.constant("decide" as const),
+    pick,
+    option: fc.nat(3),
+    comment: fc.option(word, { nil: undefined }),
+  }, { requiredKeys: ["t", "pick", "option"], noNullPrototype: true }),
+  fc.record({
+    t: fc.constant("tasks" as const),
+    titles: fc.array(word, { minLength: 1, maxLength: 3 }),
+    deps: fc.array(fc.nat(9), { maxLength: 3 }),
+    gated: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, fc.constant(true)),
+  }),
+  fc.record({ t: fc.constant("claim" as const), agent: agentOf }),
+  fc.record({ t: fc.constant("completeTask" as const), agent: agentOf, result: json }),
+  fc.record({
+    t: fc.constant("work" as const),
+    agent: agentOf,
+    result: json,
+    finish: fc.boolean(),
+  }),
+  fc.record({
+    t: fc.constant("conflict" as const),
+    entity: word,
+    claims: fc.tuple(word, word),
+    severity: fc.constantFrom(
+      "low" as const,
+      "medium" as const,
+      "high" as const,
+      "critical" as const,
+    ),
+  }),
+  fc.record({ t: fc.constant("resolve" as const), pick, resolution: json }),
+);
+
 const step: fc.Arbitrary<Step> = fc.oneof(
+  { arbitrary: coordinationStep, weight: 12 },
   {
     arbitrary: fc.record({
       t: fc.constant("message" as const),
@@ -79,11 +155,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
 );
 
-/** Scripts of up to 24 steps; at most one over 1 MiB each, to keep runs quick. */
+/** Scripts of up to 32 steps; at most one over 1 MiB each, to keep runs quick. */
 export const scripts: fc.Arbitrary<Script> = fc.record({
   name: word,
   tags: fc.array(fc.constantFrom("a", "b", "c"), { maxLength: 2 }),
-  steps: fc.array(step, { maxLength: 24 }).map((steps) => {
+  steps: fc.array(step, { maxLength: 32, size: "medium" }).map((steps) => {
     const big = steps.findIndex((s) => s.t === "big");
     return steps.filter((s, i) => s.t !== "big" || i === big);
   }),
@@ -100,10 +176,16 @@ export function memoryRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   return createRuntime({ memory: true, tickMs: 0, ...opts });
 }
 
+/** The `pick`th of `items`, round and round; undefined when there are none. */
+function nth<T>(items: readonly T[], pick: number): T | undefined {
+  return items.length === 0 ? undefined : items[pick % items.length];
+}
+
 /** Builds the session of `script` in `rt` and returns it. */
 export async function build(rt: Runtime, script: Script): Promise<Session> {
   const s = await rt.create("default", { name: script.name, tags: script.tags, state: { n: 0 } });
   let n = 0;
+  let tasks = 0;
   for (const st of script.steps) {
     switch (st.t) {
       case "message":
@@ -129,6 +211,83 @@ export async function build(rt: Runtime, script: Script): Promise<Session> {
       case "agent":
         await rt.setAgent(s.id, st.name, { status: "working", progress: st.progress });
         break;
+      case "timer":
+        await rt.schedule(
+          s.id,
+          st.patch
+            ? { in: `${st.minutes}m`, patch: [{ op: "add", path: `/t${n++}`, value: st.data }] }
+            : { in: `${st.minutes}m`, data: st.data },
+        );
+        break;
+      case "cancelTimer": {
+        const timer = nth(await rt.timers(s.id), st.pick);
+        if (timer) await rt.cancelTimer(s.id, timer.id);
+        break;
+      }
+      case "approval":
+        await rt.requestApproval(s.id, {
+          prompt: st.prompt,
+          options: st.options,
+          deadline: "2h",
+          onDeadline: st.onDeadline ? (st.options ?? ["approve"])[0] : undefined,
+        });
+        break;
+      case "decide": {
+        const approval = nth(await rt.approvals(s.id, { status: "pending" }), st.pick);
+        if (approval) {
+          await rt.decide(s.id, approval.id, {
+            option: approval.options[st.option % approval.options.length],
+            by: "person",
+            comment: st.comment,
+          });
+        }
+        break;
+      }
+      case "tasks": {
+        const known = (await rt.tasks(s.id)).map((t) => t.id);
+        const fresh = st.titles.map((title) => ({ id: `task-${++tasks}`, title }));
+        const deps = [...new Set(st.deps.flatMap((d) => nth(known, d) ?? []))];
+        await rt.addTasks(s.id, {
+          tasks: fresh.map((t, i) => ({ ...t, deps: i === 0 ? deps : [fresh[i - 1].id] })),
+          approval: st.gated ? { prompt: "Go ahead with the plan?", deadline: "3h" } : undefined,
+        });
+        break;
+      }
+      case "claim":
+        await rt.claim(s.id, { agent: st.agent, lease: "3h" });
+        break;
+      case "completeTask": {
+        const held = (await rt.tasks(s.id, { status: "claimed" })).find((t) =>
+          t.holder === st.agent
+        );
+        if (held) await rt.completeTask(s.id, held.id, { agent: st.agent, result: st.result });
+        break;
+      }
+      case "work": {
+        const task = await rt.claim(s.id, { agent: st.agent, lease: "3h" });
+        if (task && st.finish) {
+          await rt.completeTask(s.id, task.id, { agent: st.agent, result: st.result });
+        }
+        break;
+      }
+      case "conflict":
+        await rt.recordConflict(s.id, {
+          entity: st.entity,
+          type: "contradiction",
+          findings: [
+            { agent: "planner", claim: st.claims[0] },
+            { agent: "writer", claim: st.claims[1] },
+          ],
+          severity: st.severity,
+        });
+        break;
+      case "resolve": {
+        const open = nth(await rt.conflicts(s.id, { resolved: false }), st.pick);
+        if (open) {
+          await rt.resolveConflict(s.id, open.id, { resolution: st.resolution, by: "person" });
+        }
+        break;
+      }
     }
   }
   if (script.end === "paused") await rt.pause(s.id);

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { readArchive } from "../../src/archive/read_archive.ts";
 import { writeArchive } from "../../src/archive/write_archive.ts";
-import type { ArchiveContents, ArchiveSource } from "../../src/archive/archive_format.ts";
+import {
+  type ArchiveContents,
+  type ArchiveSource,
+  FORMAT_VERSION,
+} from "../../src/archive/archive_format.ts";
 import { ConflictError, ValidationError } from "../../src/errors.ts";
 import { archiveContents } from "./_arbitraries.ts";
 import { collect, entriesOf, manifestOf, sha256, streamOf } from "./_tar_helpers.ts";
@@ -30,6 +34,7 @@ Deno.test("writeArchive writes the files of SPEC §6 in order, with a manifest o
   const blobPaths = [...contents.blobs.keys()].sort().map((name) => `blobs/${name}`);
   assert.deepStrictEqual(entries.map((e) => e.name), [
     "session.json",
+    "coordination.json",
     "events.jsonl",
     "messages.jsonl",
     "checkpoints.jsonl",
@@ -38,7 +43,8 @@ Deno.test("writeArchive writes the files of SPEC §6 in order, with a manifest o
     "manifest.json",
   ]);
   const manifest = JSON.parse(new TextDecoder().decode(entries.at(-1)!.body as Uint8Array));
-  assert.equal(manifest.format, 1);
+  assert.equal(manifest.format, FORMAT_VERSION);
+  assert.equal(FORMAT_VERSION, 2);
   assert.equal(manifest.session, contents.session.id);
   for (const entry of entries.slice(0, -1)) {
     const body = entry.body as Uint8Array;
@@ -78,6 +84,7 @@ Deno.test("writeArchive from a streaming source gives the same bytes as from who
       }
       const source: ArchiveSource = {
         session: contents.session,
+        coordination: contents.coordination,
         events: () => rows(contents.events),
         messages: () => rows(contents.messages),
         checkpoints: () => rows(contents.checkpoints),
@@ -104,6 +111,7 @@ Deno.test("writeArchive fails with 409 when a source yields more rows on its sec
   };
   const source: ArchiveSource = {
     session: contents.session,
+    coordination: contents.coordination,
     events:
       () => (++calls === 1 ? [{ ...event, seq: 1 }] : [{ ...event, seq: 1 }, { ...event, seq: 2 }]),
     messages: () => [],

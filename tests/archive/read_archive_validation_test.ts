@@ -80,7 +80,7 @@ Deno.test("a malformed manifest is rejected with 400", async () => {
     ValidationError,
     /manifest\.json is not valid JSON/,
   );
-  const wrongFormat = JSON.stringify({ format: 2, session: "s1", files: {} });
+  const wrongFormat = JSON.stringify({ format: "2", session: "s1", files: {} });
   await rejects(
     await tarGzOf([...files, { name: "manifest.json", body: wrongFormat }]),
     ValidationError,

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { build, exported, memoryRuntime, scripts } from "./_session_scripts.ts";
 import { manifestOf, streamOf } from "./_tar_helpers.ts";
 
-Deno.test("export → import into a fresh runtime → export gives the same bytes, hence the same manifest", async () => {
+Deno.test("export → import into a fresh runtime → export gives the same bytes, hence the same manifest and records", async () => {
   await fc.assert(
     fc.asyncProperty(scripts, async (script) => {
       const source = await memoryRuntime();
@@ -32,6 +32,12 @@ Deno.test("export → import into a fresh runtime → export gives the same byte
           await target.stores.blobs.list(""),
           await source.stores.blobs.list(""),
         );
+        assert.deepStrictEqual(
+          await target.coordination(original.id),
+          await source.coordination(original.id),
+        );
+        assert.deepStrictEqual(await target.timers(original.id), await source.timers(original.id));
+        assert.deepStrictEqual(await target.tasks(original.id), await source.tasks(original.id));
       } finally {
         await source.close();
         await target.close();

@@ -290,3 +290,27 @@ Deno.test("any sequence of task operations keeps one holder, respects deps and n
     { numRuns: 40 },
   );
 });
+
+Deno.test("a record id of __proto__ is refused, whatever the record", async () => {
+  const { rt } = await clockRuntime();
+  try {
+    const s = await rt.create("research");
+    await assert.rejects(
+      rt.addTasks(s.id, { tasks: [{ id: "__proto__", title: "x" }] }),
+      ValidationError,
+    );
+    await assert.rejects(rt.schedule(s.id, { id: "__proto__", in: "1m" }), ValidationError);
+    await assert.rejects(
+      rt.requestApproval(s.id, { id: "__proto__", prompt: "?", deadline: "1m" }),
+      ValidationError,
+    );
+    assert.deepEqual(await rt.coordination(s.id), {
+      timers: {},
+      approvals: {},
+      tasks: {},
+      conflicts: {},
+    });
+  } finally {
+    await rt.close();
+  }
+});
