@@ -3,9 +3,11 @@
  * APIs only (WebSocket, setTimeout, crypto.randomUUID).
  *
  * It keeps a mirror of the session's state (the welcome's snapshot, then
- * every event's JSON Patch ops), reconnects with exponential backoff and
- * jitter, resumes with `?since=<last seq>`, and resends unacknowledged
- * commands with their ids, which the server dedupes.
+ * every event's JSON Patch ops) and of its coordination records (timers,
+ * approvals, tasks, conflicts of SPEC §9, from the welcome and the events
+ * that carry them), reconnects with exponential backoff and jitter, resumes
+ * with `?since=<last seq>`, and resends unacknowledged commands with their
+ * ids, which the server dedupes.
  *
  * @example
  * ```ts ignore
@@ -22,10 +24,48 @@
  */
 import jsonpatch, { type Operation } from "fast-json-patch";
 import type { ServerFrame, WelcomeFrame } from "./routes/ws_frames.ts";
-import type { ActionArgs, SessionKind } from "./src/kind.ts";
+import type {
+  Approval,
+  ApprovalStatus,
+  Conflict,
+  Coordination,
+  Finding,
+  Severity,
+  Task,
+  TaskStatus,
+  Timer,
+} from "./src/coordination/model.ts";
+import type { Duration } from "./src/duration.ts";
+import type { PatchOperation, UpdateInput } from "./src/inputs.ts";
+import type { ActionArgs, ActionContext, ActionDef, ResultView, SessionKind } from "./src/kind.ts";
+import type { AgentState, Origin, Session, Status, Ttl } from "./src/session.ts";
 import { packMessages, utf8Length } from "./src/batch_message.ts";
 
-export type { ActionArgs, WelcomeFrame };
+export type {
+  ActionArgs,
+  ActionContext,
+  ActionDef,
+  AgentState,
+  Approval,
+  ApprovalStatus,
+  Conflict,
+  Coordination,
+  Duration,
+  Finding,
+  Origin,
+  PatchOperation,
+  ResultView,
+  Session,
+  SessionKind,
+  Severity,
+  Status,
+  Task,
+  TaskStatus,
+  Timer,
+  Ttl,
+  UpdateInput,
+  WelcomeFrame,
+};
 
 /** Most frames in one batch message, the server's limit too. */
 export { BATCH_MAX } from "./src/batch_message.ts";
@@ -125,6 +165,54 @@ export class DenizenClientError extends Error {
   }
 }
 
+/** An approval to request (SPEC §9.2); the session gives it a fresh id. */
+export interface ApprovalRequest {
+  /** What the person is asked. */
+  prompt: string;
+  /** The options offered. Default `["approve", "reject"]`. */
+  options?: string[];
+  /** A duration from now (`"30m"`, or ms) or an ISO-8601 time. */
+  deadline: string | number;
+  /** The option taken when the deadline passes; without it the approval expires. */
+  onDeadline?: string;
+  /** Free-form context for the person. */
+  data?: unknown;
+}
+
+/**
+ * A durable timer to schedule (SPEC §9.1): exactly one of `in` and `at`.
+ * When due it runs `action` with `args`, or applies `patch`, or with
+ * neither only records `timer.fired` with `data`.
+ */
+export interface TimerRequest {
+  /** A duration from now: `"10m"`, or ms. */
+  in?: string | number;
+  /** An ISO-8601 time or epoch ms. */
+  at?: string | number;
+  /** The kind's action to run. */
+  action?: string;
+  /** The action's arguments. */
+  args?: unknown;
+  /** A JSON Patch to apply instead of an action. */
+  patch?: PatchOperation[];
+  /** Payload of a bare reminder's `timer.fired` event. */
+  data?: unknown;
+}
+
+/** Findings that contradict each other, to record (SPEC §9.4); the session gives it a fresh id. */
+export interface ConflictRequest {
+  /** What the findings are about. */
+  entity: string;
+  /** What kind of contradiction. */
+  type: string;
+  /** Two to 32 findings. */
+  findings: Finding[];
+  /** How much it matters. */
+  severity: Severity;
+  /** How it should be resolved, free-form. */
+  strategy?: string;
+}
+
 /** The state type of kind `K`. */
 export type StateOf<K> = K extends SessionKind<infer S, infer _A> ? S : Record<string, unknown>;
 
@@ -188,6 +276,8 @@ export class DenizenClient<K = SessionKind> {
   #version = 0;
   #conn: string | undefined;
   #presence: readonly string[] = [];
+  #coordination: Coordination = noRecords();
+  readonly #decisions = new Set<DecisionWaiter>();
 
   /** Connects to `url` (`ws:`, `wss:`, `http:` or `https:`, the session's `/ws` route) at once. */
   constructor(url: string | URL, opts: ClientOptions = {}) {
@@ -220,6 +310,15 @@ export class DenizenClient<K = SessionKind> {
   /** Agents connected to the session. */
   get presence(): readonly string[] {
     return this.#presence;
+  }
+
+  /**
+   * The mirrored coordination records (timers, approvals, tasks, conflicts)
+   * as of {@linkcode DenizenClient.version}, by id. Read it, don't change it:
+   * records are replaced, never edited, as events arrive.
+   */
+  get coordination(): Readonly<Coordination> {
+    return this.#coordination;
   }
 
   /** True between a welcome and the next close. */
@@ -257,7 +356,7 @@ export class DenizenClient<K = SessionKind> {
   }
 
   /** Applies RFC 6902 ops atomically; with `ifVersion`, only at that version. */
-  patch(ops: Operation[], opts: { id?: string; ifVersion?: number } = {}): Promise<Ack> {
+  patch(ops: PatchOperation[], opts: { id?: string; ifVersion?: number } = {}): Promise<Ack> {
     const frame = opts.ifVersion === undefined
       ? { t: "patch", ops }
       : { t: "patch", ops, ifVersion: opts.ifVersion };
@@ -286,6 +385,117 @@ export class DenizenClient<K = SessionKind> {
     opts: { id?: string } = {},
   ): Promise<Ack> {
     return this.#command({ t: "result", ...input }, opts.id);
+  }
+
+  /**
+   * Claims the oldest ready task, or `task`, for this agent with a lease
+   * (default 60 s); `task` is null when none is ready. Needs an agent name.
+   */
+  claim(
+    opts: { lease?: string | number; task?: string; id?: string } = {},
+  ): Promise<Ack<{ task: Task | null }>> {
+    const { id, ...input } = opts;
+    return this.#command({ t: "claim", ...input }, id);
+  }
+
+  /** Extends this agent's lease on `task`; 409 when another agent holds it. */
+  heartbeat(
+    task: string,
+    opts: { lease?: string | number; id?: string } = {},
+  ): Promise<Ack<{ task: Task }>> {
+    const { id, ...input } = opts;
+    return this.#command({ t: "heartbeat", task, ...input }, id);
+  }
+
+  /** Ends this agent's `task` as done, with `result`; its dependants become ready. */
+  complete(
+    task: string,
+    result?: unknown,
+    opts: { id?: string } = {},
+  ): Promise<Ack<{ task: Task }>> {
+    return this.#command({ t: "complete", task, result }, opts.id);
+  }
+
+  /** Ends this agent's `task` as failed, saying why. */
+  failTask(task: string, error: string, opts: { id?: string } = {}): Promise<Ack<{ task: Task }>> {
+    return this.#command({ t: "fail", task, error }, opts.id);
+  }
+
+  /** Asks a person to choose before a deadline; {@linkcode DenizenClient.waitForDecision} waits for the answer. */
+  approval(
+    input: ApprovalRequest,
+    opts: { id?: string } = {},
+  ): Promise<Ack<{ approval: Approval }>> {
+    return this.#command({ t: "approval", ...input }, opts.id);
+  }
+
+  /** Decides `approval` with `option`, as this agent; 400 for an option not offered, 409 once decided or expired. */
+  decide(
+    approval: string,
+    option: string,
+    comment?: string,
+    opts: { id?: string } = {},
+  ): Promise<Ack<{ approval: Approval }>> {
+    return this.#command({ t: "decide", approval, option, comment }, opts.id);
+  }
+
+  /** Schedules a durable timer. */
+  timer(input: TimerRequest, opts: { id?: string } = {}): Promise<Ack<{ timer: Timer }>> {
+    return this.#command({ t: "timer", ...input }, opts.id);
+  }
+
+  /** Records a conflict between findings. */
+  conflict(
+    input: ConflictRequest,
+    opts: { id?: string } = {},
+  ): Promise<Ack<{ conflict: Conflict }>> {
+    return this.#command({ t: "conflict", ...input }, opts.id);
+  }
+
+  /** Changes the session's name, tags, meta (merged; a null value removes a key) or phase. */
+  update(input: UpdateInput, opts: { id?: string } = {}): Promise<Ack> {
+    return this.#command({ t: "update", ...input }, opts.id);
+  }
+
+  /**
+   * Resolves with approval `approvalId` once the mirror shows it decided or
+   * expired: at once if it already does, else when its event arrives, on
+   * this connection or after a reconnect. An id the mirror does not know yet
+   * is waited for too. Rejects when `signal` aborts (with its reason) or the
+   * client is closed.
+   *
+   * @example
+   * ```ts ignore
+   * const { result } = await client.approval({ prompt: "Publish?", deadline: "30m" });
+   * const decided = await client.waitForDecision(result!.approval.id);
+   * if (decided.option === "approve") await publish();
+   * ```
+   */
+  waitForDecision(approvalId: string, opts: { signal?: AbortSignal } = {}): Promise<Approval> {
+    const now = settled(this.#coordination, approvalId);
+    if (now !== undefined) return Promise.resolve(now);
+    if (this.#closed) return Promise.reject(this.#closed);
+    const signal = opts.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#decisions.delete(waiter);
+        reject(signal!.reason);
+      };
+      const waiter: DecisionWaiter = {
+        approval: approvalId,
+        resolve: (a) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(a);
+        },
+        reject: (e) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      };
+      this.#decisions.add(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
   /** Closes for good: pending commands fail with `closed`. Resolves once the socket is closed. */
@@ -414,7 +624,11 @@ export class DenizenClient<K = SessionKind> {
   }
 
   #welcome(f: WelcomeFrame): void {
-    if (f.replayed === undefined && "state" in f.session) this.#state = f.session.state;
+    if (f.replayed === undefined && "state" in f.session) {
+      this.#state = f.session.state;
+      this.#coordination = f.coordination ? structuredClone(f.coordination) : noRecords();
+      this.#settleDecisions();
+    }
     this.#version = f.seq;
     this.#conn = f.conn;
     this.#welcomed = true;
@@ -432,16 +646,25 @@ export class DenizenClient<K = SessionKind> {
     if (e.seq <= this.#version) return;
     if (e.seq !== this.#version + 1) return this.#drop(ws, GAP, "Event gap");
     const data = e.data as { state?: Record<string, unknown>; ops?: Operation[] } | null;
+    let records = false;
     try {
       if (e.type === "created" && data?.state) this.#state = structuredClone(data.state);
       else if (Array.isArray(data?.ops)) {
         this.#state = jsonpatch.applyPatch(this.#state, data.ops, false, true).newDocument;
+      }
+      if (e.type === "restored" || e.type === "coordination.copied") {
+        const { coordination } = data as { coordination?: Coordination };
+        this.#coordination = coordination ? structuredClone(coordination) : noRecords();
+        records = true;
+      } else {
+        records = mirror(this.#coordination, e.type, data as RecordData, e.at);
       }
     } catch {
       this.#version = 0; // the mirror diverged: the next welcome brings a snapshot
       return this.#drop(ws, GAP, "Mirror diverged");
     }
     this.#version = e.seq;
+    if (records) this.#settleDecisions();
     const { seq, type, agent, data: d, at } = e;
     this.#emit(
       "event",
@@ -490,9 +713,21 @@ export class DenizenClient<K = SessionKind> {
     this.#stale = this.#timers.setTimeout(check, staleMs);
   }
 
+  /** Resolves the waiters whose approval the mirror shows decided or expired. */
+  #settleDecisions(): void {
+    for (const w of this.#decisions) {
+      const a = settled(this.#coordination, w.approval);
+      if (a === undefined) continue;
+      this.#decisions.delete(w);
+      w.resolve(a);
+    }
+  }
+
   #stop(error: DenizenClientError): void {
     if (this.#closed) return;
     this.#closed = error;
+    for (const w of this.#decisions) w.reject(error);
+    this.#decisions.clear();
     this.#timers.clearTimeout(this.#retry);
     this.#timers.clearTimeout(this.#stale);
     this.#ws = undefined;
@@ -505,6 +740,113 @@ export class DenizenClient<K = SessionKind> {
   #emit<E extends keyof ClientEvents>(type: E, value: ClientEvents[E]): void {
     for (const fn of this.#listeners.get(type) ?? []) (fn as (v: ClientEvents[E]) => void)(value);
   }
+}
+
+/** A {@linkcode DenizenClient.waitForDecision} call waiting for its approval. */
+interface DecisionWaiter {
+  approval: string;
+  resolve(approval: Approval): void;
+  reject(error: unknown): void;
+}
+
+/** No coordination records. */
+function noRecords(): Coordination {
+  return { timers: {}, approvals: {}, tasks: {}, conflicts: {} };
+}
+
+/** The approval once decided or expired, else undefined. */
+function settled(c: Coordination, id: string): Approval | undefined {
+  const a = Object.hasOwn(c.approvals, id) ? c.approvals[id] : undefined;
+  return a !== undefined && a.status !== "pending" ? a : undefined;
+}
+
+/** The payload of a coordination event, as the server sends it. */
+interface RecordData {
+  id?: string;
+  ids?: string[];
+  timer?: Timer;
+  approval?: Approval | string;
+  tasks?: Task[];
+  task?: Task;
+  ready?: string[];
+  conflict?: Conflict;
+}
+
+/**
+ * Applies coordination event `type` to the mirror `c`: each carries whole
+ * records, except the readiness that `task.done` and `task.released` imply
+ * for the tasks they name, which is derived as the server derives it.
+ * Returns false for any other event.
+ */
+function mirror(c: Coordination, type: string, d: RecordData, at: string): boolean {
+  switch (type) {
+    case "timer.scheduled":
+      put(c.timers, d.timer!.id, d.timer!);
+      return true;
+    case "timer.fired":
+    case "timer.cancelled":
+      delete c.timers[d.id!];
+      return true;
+    case "timer.dropped":
+      for (const id of d.ids!) delete c.timers[id];
+      return true;
+    case "approval.requested":
+    case "approval.decided":
+    case "approval.expired": {
+      const a = d.approval as Approval;
+      put(c.approvals, a.id, a);
+      return true;
+    }
+    case "task.added":
+      for (const t of d.tasks!) put(c.tasks, t.id, t);
+      return true;
+    case "task.claimed":
+    case "task.lease_extended":
+    case "task.lease_expired":
+    case "task.failed":
+      put(c.tasks, d.task!.id, d.task!);
+      return true;
+    case "task.done":
+      put(c.tasks, d.task!.id, d.task!);
+      for (const id of d.ready ?? []) {
+        if (Object.hasOwn(c.tasks, id)) {
+          put(c.tasks, id, { ...c.tasks[id], status: "ready", updatedAt: at });
+        }
+      }
+      return true;
+    case "task.released": {
+      const ready = new Set(d.ready);
+      for (const t of Object.values(c.tasks)) {
+        if (t.gate !== d.approval) continue;
+        const { gate: _gate, ...rest } = t;
+        put(c.tasks, t.id, {
+          ...rest,
+          status: ready.has(t.id) ? "ready" : "blocked",
+          updatedAt: at,
+        });
+      }
+      return true;
+    }
+    case "task.dropped":
+      for (const id of d.ids!) delete c.tasks[id];
+      return true;
+    case "conflict.recorded":
+    case "conflict.resolved":
+      put(c.conflicts, d.conflict!.id, d.conflict!);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Sets `records[id]` as an own property, whatever the id (`__proto__` is a valid record id). */
+function put<T>(records: Record<string, T>, id: string, record: T): void {
+  Object.defineProperty(records, id, {
+    value: record,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 /** Sends unless the socket is no longer open (its close event follows). */

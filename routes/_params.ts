@@ -7,6 +7,7 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import { recordId } from "../src/coordination/model.ts";
 import { ValidationError } from "../src/errors.ts";
 import { agentName, parse } from "../src/inputs.ts";
 import { ID_PATTERN, sessionId } from "../src/session.ts";
@@ -62,6 +63,11 @@ export function agentParam(c: Context): string {
 /** The validated `:name` of the route. */
 export function actionParam(c: Context): string {
   return parse(actionName, c.req.param("name"), "action name");
+}
+
+/** The validated coordination record id in path parameter `name` (`tid`, `aid`, `cid`); `what` names it in errors. */
+export function recordParam(c: Context, name: string, what: string): string {
+  return parse(recordId, c.req.param(name), what);
 }
 
 /** The query string parsed with `schema` (strict: unknown parameters are 400). */

@@ -1,6 +1,6 @@
 /**
- * The Hono app: every route of SPEC §4 under `/v1`, the WebSocket route,
- * health and metrics. Routes parse their input with zod and call the
+ * The Hono app: every route of SPEC §4 and §9 under `/v1`, the WebSocket
+ * route, health and metrics. Routes parse their input with zod and call the
  * runtime; one `onError` renders the error family as
  * `{"error": {"code", "message", "details?"}}`.
  *
@@ -12,6 +12,8 @@ import { Tokens } from "../src/tokens.ts";
 import { notFound, onError } from "./_errors.ts";
 import { archiveRoutes } from "./archive.ts";
 import { type AppEnv, authenticate, tokenRoutes } from "./auth.ts";
+import { coordinationRoutes } from "./coordination.ts";
+import { crossSessionRoutes } from "./cross_session.ts";
 import { healthRoutes } from "./health.ts";
 import { historyRoutes } from "./history.ts";
 import { lifecycleRoutes } from "./lifecycle.ts";
@@ -49,7 +51,9 @@ export function createApp(rt: Runtime, opts: AppOptions = {}): Hono {
   app.route("/v1/sessions", sessionRoutes(rt));
   app.route("/v1/sessions", lifecycleRoutes(rt));
   app.route("/v1/sessions", historyRoutes(rt));
+  app.route("/v1/sessions", coordinationRoutes(rt));
   app.route("/v1/sessions", tokenRoutes(rt, tokens));
+  app.route("/v1", crossSessionRoutes(rt));
   const root = new Hono();
   root.onError(onError);
   root.notFound(notFound);

@@ -1,12 +1,13 @@
 /**
  * Session routes of SPEC §4: create, list, get, the state patch, actions,
- * agents and delete.
+ * agents and delete; and of SPEC §9, the metadata update (`PATCH
+ * /v1/sessions/:id`) and the list's `waiting`, `conflicts` and `count`.
  *
  * @module
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { agentInput, createInput, listInput, parse, patchOps } from "../src/inputs.ts";
+import { agentInput, createInput, listInput, parse, patchOps, updateInput } from "../src/inputs.ts";
 import type { Runtime } from "../src/runtime.ts";
 import { body, readJson } from "./_body.ts";
 import {
@@ -15,6 +16,7 @@ import {
   commandId,
   commandIdSchema,
   etag,
+  flag,
   ifMatch,
   noQuery,
   notModified,
@@ -25,6 +27,13 @@ import { type AppEnv, callerAgent } from "./auth.ts";
 
 const actionBody = z.object({ args: z.unknown().optional(), id: commandIdSchema.optional() })
   .strict();
+
+/** `GET /v1/sessions`: the list filters, and the coordination ones of SPEC §9. */
+const listQuery = listInput.extend({
+  waiting: z.literal("approval").optional(),
+  conflicts: z.literal("open").optional(),
+  count: flag.optional(),
+});
 
 /** The `/v1/sessions` routes for sessions themselves. */
 export function sessionRoutes(rt: Runtime): Hono<AppEnv> {
@@ -37,8 +46,9 @@ export function sessionRoutes(rt: Runtime): Hono<AppEnv> {
   });
 
   r.get("/", async (c) => {
-    const page = await rt.list(query(c, listInput));
-    return c.json({ items: page.items, nextCursor: page.nextCursor ?? null });
+    const page = await rt.list(query(c, listQuery));
+    const answer = { items: page.items, nextCursor: page.nextCursor ?? null };
+    return c.json(page.total === undefined ? answer : { ...answer, total: page.total });
   });
 
   r.get("/:id", async (c) => {
@@ -47,6 +57,15 @@ export function sessionRoutes(rt: Runtime): Hono<AppEnv> {
     const s = await rt.get(id);
     c.header("ETag", etag(s.version));
     if (notModified(c, s.version)) return c.body(null, 304);
+    return c.json(s);
+  });
+
+  r.patch("/:id", async (c) => {
+    const id = sessionParam(c);
+    query(c, noQuery);
+    const input = await body(c, updateInput, "update");
+    const s = await rt.update(id, input, { id: commandId(c), agent: callerAgent(c) });
+    c.header("ETag", etag(s.version));
     return c.json(s);
   });
 

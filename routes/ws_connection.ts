@@ -13,7 +13,7 @@
 import { batchLength, batchMessage } from "../src/batch_message.ts";
 import { DenizenError } from "../src/errors.ts";
 import { eventJson, type SessionEvent } from "../src/session.ts";
-import { startCommand } from "./ws_commands.ts";
+import { type CommandSource, startCommand } from "./ws_commands.ts";
 import {
   type ClientFrame,
   type FrameProblem,
@@ -73,6 +73,8 @@ export class WsConnection implements HubMember {
   readonly #since?: number;
   readonly #batch: boolean;
   readonly #limit: RateLimit;
+  /** Who this connection's commands come from. */
+  readonly #source: CommandSource;
   readonly #out: string[] = [];
   #drained: (() => void) | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -96,6 +98,7 @@ export class WsConnection implements HubMember {
     this.agent = init.agent;
     this.#since = init.since;
     this.#batch = init.batch ?? false;
+    this.#source = { session: init.session, agent: init.agent, seen: () => this.#seq };
     const now = hub.rt.clock.now();
     this.#lastSeen = now;
     this.#lastPing = now;
@@ -237,7 +240,7 @@ export class WsConnection implements HubMember {
       return this.post(rateLimited("Too many commands awaiting their ack", f.id));
     }
     this.#inFlight++;
-    startCommand(this.#hub.rt, this.session, this.agent, f, {
+    startCommand(this.#hub.rt, this.#source, f, {
       resolve: (ack) => {
         this.#inFlight--;
         this.post({ t: "ack", id: f.id, ...ack });

@@ -1,12 +1,26 @@
 /**
- * The frames of the WebSocket protocol (SPEC §5): zod schemas for what a
- * client may send, and the shapes the server sends back. Every client frame
- * is parsed here, strictly, before anything else looks at it.
+ * The frames of the WebSocket protocol (SPEC §5, and the coordination frames
+ * of §9): zod schemas for what a client may send, and the shapes the server
+ * sends back. Every client frame is parsed here, strictly, before anything
+ * else looks at it. A frame's `id` is always its command id; records the
+ * command creates get fresh ids from the session.
  *
  * @module
  */
 import { z } from "zod";
-import { agentInput, messageInput, resultInput } from "../src/inputs.ts";
+import {
+  approvalInput,
+  claimInput,
+  completeInput,
+  conflictInput,
+  type Coordination,
+  decisionInput,
+  failInput,
+  heartbeatInput,
+  recordId,
+  timerInput,
+} from "../src/coordination/model.ts";
+import { agentInput, messageInput, resultInput, updateInput } from "../src/inputs.ts";
 import { LIMITS, type Session, utf8Length } from "../src/session.ts";
 import { BATCH_MAX } from "../src/batch_message.ts";
 
@@ -37,8 +51,74 @@ const result = resultInput.omit({ agent: true }).extend({ t: z.literal("result")
 
 const ping = z.object({ t: z.literal("ping") }).strict();
 
+// Coordination frames (§9). Fields come from the runtime's input schemas, whose cross-field
+// rules (a timer's `in` or `at`, an update's one field at least) the runtime checks.
+
+const claim = z.object({
+  t: z.literal("claim"),
+  id: commandId,
+  lease: claimInput.shape.lease,
+  task: claimInput.shape.task,
+}).strict();
+
+const heartbeat = z.object({
+  t: z.literal("heartbeat"),
+  id: commandId,
+  task: recordId,
+  lease: heartbeatInput.shape.lease,
+}).strict();
+
+const complete = z.object({
+  t: z.literal("complete"),
+  id: commandId,
+  task: recordId,
+  result: completeInput.shape.result,
+}).strict();
+
+const fail = z.object({
+  t: z.literal("fail"),
+  id: commandId,
+  task: recordId,
+  error: failInput.shape.error,
+}).strict();
+
+const decide = z.object({
+  t: z.literal("decide"),
+  id: commandId,
+  approval: recordId,
+  option: decisionInput.shape.option,
+  comment: decisionInput.shape.comment,
+}).strict();
+
+const { id: _approvalId, ...approvalFields } = approvalInput.shape;
+const approval = z.object({ t: z.literal("approval"), id: commandId, ...approvalFields }).strict();
+
+const { id: _timerId, ...timerFields } = timerInput.shape;
+const timer = z.object({ t: z.literal("timer"), id: commandId, ...timerFields }).strict();
+
+const { id: _conflictId, ...conflictFields } = conflictInput.shape;
+const conflict = z.object({ t: z.literal("conflict"), id: commandId, ...conflictFields }).strict();
+
+const update = z.object({ t: z.literal("update"), id: commandId, ...updateInput.shape }).strict();
+
 /** Every frame a client may send. */
-export const clientFrame = z.discriminatedUnion("t", [action, patch, agent, message, result, ping]);
+export const clientFrame = z.discriminatedUnion("t", [
+  action,
+  patch,
+  agent,
+  message,
+  result,
+  ping,
+  claim,
+  heartbeat,
+  complete,
+  fail,
+  decide,
+  approval,
+  timer,
+  conflict,
+  update,
+]);
 
 /** A parsed client frame. */
 export type ClientFrame = z.infer<typeof clientFrame>;
@@ -120,6 +200,11 @@ export interface WelcomeFrame {
   seq: number;
   /** Events replayed before this welcome, when the client asked with `?since`. */
   replayed?: number;
+  /**
+   * The session's timers, approvals, tasks and conflicts (SPEC §9), with the
+   * snapshot when the session has any; absent after a replay.
+   */
+  coordination?: Coordination;
 }
 
 /** Every frame the server sends. */

@@ -1,6 +1,7 @@
 /**
  * The welcome of a new connection: with `?since=N`, replay history from
- * N+1 when it still holds it; otherwise send the snapshot.
+ * N+1 when it still holds it; otherwise send the snapshot, with the
+ * session's coordination records (SPEC §9) when it has any.
  *
  * The caller subscribes before calling and holds live events while this
  * runs. The replay stops just before the first held event, or at the
@@ -9,6 +10,7 @@
  *
  * @module
  */
+import { type Coordination, RECORD_TYPES } from "../src/coordination/model.ts";
 import { UnavailableError } from "../src/errors.ts";
 import type { Runtime } from "../src/runtime.ts";
 import type { SessionEvent } from "../src/session.ts";
@@ -69,7 +71,16 @@ export async function replay(rt: Runtime, opts: ReplayOptions): Promise<WelcomeF
       return { t: "welcome", conn: opts.conn, session: meta, seq: last, replayed: last - since };
     }
   }
-  return { t: "welcome", conn: opts.conn, session, seq: session.version };
+  // Read after the session, the records are at least as new as its version: the events after
+  // the welcome's seq then bring a mirror to where the records are, never past a change unseen.
+  const coordination = await rt.coordination(opts.session);
+  const welcome: WelcomeFrame = { t: "welcome", conn: opts.conn, session, seq: session.version };
+  return hasRecords(coordination) ? { ...welcome, coordination } : welcome;
+}
+
+/** True when the session has any timer, approval, task or conflict. */
+function hasRecords(c: Coordination): boolean {
+  return RECORD_TYPES.some((type) => Object.keys(c[type]).length > 0);
 }
 
 /** Sends history after `since`; the last seq sent, or undefined when history no longer holds `since + 1`. */

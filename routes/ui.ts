@@ -1,0 +1,107 @@
+/**
+ * The inspector of SPEC §10: `GET /ui`, a page served by the same server with
+ * no build step. Its files are plain ES modules and CSS in `routes/ui/`,
+ * served from a fixed list (no path from the URL ever reaches the file
+ * system), read once and kept in memory.
+ *
+ * The page is static and holds nothing sensitive, so these routes need no
+ * token: mount them before the authenticated routes. The page itself asks
+ * for the token and sends it with every API call and as the WebSocket's
+ * `bearer.<token>` subprotocol.
+ *
+ * @module
+ */
+import type { Context, Hono } from "hono";
+
+/** Where the page lives. */
+export const INSPECTOR_PATH = "/ui";
+
+/** The page's files and their media types: nothing else under `/ui/` is served. */
+const FILES: Readonly<Record<string, string>> = {
+  "index.html": "text/html; charset=utf-8",
+  "inspector.css": "text/css; charset=utf-8",
+  "main.js": "text/javascript; charset=utf-8",
+  "api.js": "text/javascript; charset=utf-8",
+  "dom.js": "text/javascript; charset=utf-8",
+  "format.js": "text/javascript; charset=utf-8",
+  "json_patch.js": "text/javascript; charset=utf-8",
+  "json_tree.js": "text/javascript; charset=utf-8",
+  "session_socket.js": "text/javascript; charset=utf-8",
+  "session_mirror.js": "text/javascript; charset=utf-8",
+  "session_view.js": "text/javascript; charset=utf-8",
+  "session_actions.js": "text/javascript; charset=utf-8",
+  "timeline.js": "text/javascript; charset=utf-8",
+  "history_panels.js": "text/javascript; charset=utf-8",
+  "coordination_panels.js": "text/javascript; charset=utf-8",
+  "list_view.js": "text/javascript; charset=utf-8",
+  "inbox_view.js": "text/javascript; charset=utf-8",
+  "favicon.svg": "image/svg+xml",
+};
+
+/**
+ * Same-origin everything; the WebSocket is same-origin too (`ws:`/`wss:`
+ * need naming for browsers that do not count them as `'self'`).
+ */
+const CSP = [
+  "default-src 'self'",
+  "connect-src 'self' ws: wss:",
+  "img-src 'self' data: blob:",
+  "style-src 'self'",
+  "script-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/**
+ * Mounts the inspector on `app`: `GET /ui` (and `/ui/`) gives the page,
+ * `GET /ui/<file>` its scripts and styles. Call it before the routes that
+ * need a token, so that the page loads without one.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { createRuntime } from "../mod.ts";
+ * import { mountInspector } from "./ui.ts";
+ * const rt = await createRuntime({ memory: true, tickMs: 0 });
+ * const app = mountInspector(new Hono()).route("/", rt.app);
+ * const res = await app.request("/ui");
+ * console.log(res.status, res.headers.get("content-type")); // 200 text/html; charset=utf-8
+ * await rt.close();
+ * ```
+ */
+export function mountInspector<A extends Hono>(app: A): A {
+  const cache = new Map<string, Promise<Uint8Array>>();
+  const serve = async (c: Context, name: string): Promise<Response> => {
+    const type = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
+    if (type === undefined) return c.notFound();
+    let bytes = cache.get(name);
+    if (bytes === undefined) {
+      bytes = read(name);
+      cache.set(name, bytes);
+      bytes.catch(() => cache.delete(name));
+    }
+    return new Response(await bytes as Uint8Array<ArrayBuffer>, {
+      headers: {
+        "content-type": type,
+        "cache-control": "no-cache",
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "no-referrer",
+        ...(name === "index.html" ? { "content-security-policy": CSP } : {}),
+      },
+    });
+  };
+  app.get(INSPECTOR_PATH, (c) => serve(c, "index.html"));
+  app.get(`${INSPECTOR_PATH}/`, (c) => serve(c, "index.html"));
+  app.get(`${INSPECTOR_PATH}/:file`, (c) => serve(c, c.req.param("file")));
+  return app;
+}
+
+/** A file of `routes/ui/`, from disk or, when the module was loaded from a URL, over fetch. */
+async function read(name: string): Promise<Uint8Array> {
+  const url = new URL(`./ui/${name}`, import.meta.url);
+  if (url.protocol === "file:") return await Deno.readFile(url);
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`Inspector file '${name}' could not be read: ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
