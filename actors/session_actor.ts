@@ -85,6 +85,29 @@ type Item = Pending | { task: () => Promise<void> };
 
 type Settle = () => void;
 
+/**
+ * The result of a command, from its events (first to last), for a resent id
+ * whose result was too large to remember inline: an action's is in its
+ * event; a coordination command's is the record its first event carries.
+ */
+function recallResult(events: readonly SessionEvent[]): unknown {
+  const data = events[0]?.data as Record<string, unknown> | undefined;
+  if (data === undefined) return undefined;
+  if (events[0].type === "action") return data.result;
+  if (events[0].type === "task.added") {
+    const approval = events.find((e) => e.type === "approval.requested")?.data as
+      | { approval?: unknown }
+      | undefined;
+    return approval?.approval === undefined
+      ? { tasks: data.tasks }
+      : { tasks: data.tasks, approval: approval.approval };
+  }
+  for (const key of ["timer", "approval", "task", "conflict"]) {
+    if (key in data) return data[key];
+  }
+  return data.result;
+}
+
 /** The records of a session that has none yet (never changed: a turn's draft copies on write). */
 const NO_RECORDS = emptyCoordination();
 
@@ -301,10 +324,10 @@ export class SessionActor {
   }
 
   /** The result carried by this session's event `seq` (an action's, too large to remember inline). */
-  async #resultOf(seq: number): Promise<unknown> {
+  async #resultOf(seq: number, version: number): Promise<unknown> {
     const env = this.#env;
-    const [event] = await missedEvents(env.hot, env.history, this.id, seq - 1, seq);
-    return (event?.data as { result?: unknown } | undefined)?.result;
+    const events = await missedEvents(env.hot, env.history, this.id, seq - 1, version);
+    return recallResult(events);
   }
 
   /** Applies and commits one batch. Returns how to settle it, or "conflict". */
@@ -341,7 +364,9 @@ export class SessionActor {
       const id = p.cmd.id;
       const seen = id === undefined ? undefined : this.#commands!.get(id);
       if (seen) {
-        const result = seen.ref === undefined ? seen.result : await this.#resultOf(seen.ref);
+        const result = seen.ref === undefined
+          ? seen.result
+          : await this.#resultOf(seen.ref, seen.version);
         settles.push(() => p.resolve({ version: seen.version, result, duplicate: true }));
         continue;
       }

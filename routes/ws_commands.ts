@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { TimerInput } from "../src/coordination/model.ts";
 import { ValidationError } from "../src/errors.ts";
 import type { PatchOperation } from "../src/inputs.ts";
 import type { Reply } from "../actors/session_actor.ts";
@@ -24,13 +23,6 @@ export interface CommandSource {
   session: string;
   /** The connection's agent (`?agent=` or the token's), if any. */
   agent?: string;
-  /**
-   * Seq of the last event the connection has sent. The runtime's
-   * coordination methods return their record but not their version, so
-   * their acks carry this: at ack time the command's events are sent, so it
-   * is at least the command's own last seq.
-   */
-  seen(): number;
 }
 
 /**
@@ -45,7 +37,7 @@ export interface CommandSource {
  * import { startCommand } from "./ws_commands.ts";
  * const rt = await createRuntime({ memory: true, tickMs: 0 });
  * const s = await rt.create("default", { state: {} });
- * const source = { session: s.id, agent: "bot", seen: () => 0 };
+ * const source = { session: s.id, agent: "bot" };
  * startCommand(rt, source, { t: "patch", id: "c1", ops: [{ op: "add", path: "/n", value: 1 }] }, {
  *   resolve: (ack) => console.log(ack.version), // 2
  *   reject: (error) => console.error(error),
@@ -78,9 +70,6 @@ async function commandPromise(
   const { session, agent } = source;
   const id = frame.id;
   const by = agent === undefined ? { id } : { id, agent };
-  /** An ack for a coordination command: its result, at the seq the connection has reached. */
-  const acked = (result?: unknown): CommandAck =>
-    result === undefined ? { version: source.seen() } : { version: source.seen(), result };
   switch (frame.t) {
     case "action": {
       const r = await rt.action(session, frame.name, frame.args ?? {}, by);
@@ -104,46 +93,47 @@ async function commandPromise(
     }
     case "claim": {
       const { t: _t, id: _id, ...input } = frame;
-      const task = await rt.claim(session, { ...input, agent: named(agent, "Claim") }, by);
-      return acked({ task });
+      const r = await rt.coordinate(
+        session,
+        "claim",
+        { ...input, agent: named(agent, "Claim") },
+        by,
+      );
+      return { version: r.version, result: { task: r.result } };
     }
-    case "heartbeat": {
-      const { t: _t, id: _id, task, ...input } = frame;
-      const holder = named(agent, "Heartbeat");
-      return acked({ task: await rt.heartbeat(session, task, { ...input, agent: holder }, by) });
-    }
-    case "complete": {
-      const { t: _t, id: _id, task, ...input } = frame;
-      const holder = named(agent, "Complete");
-      return acked({ task: await rt.completeTask(session, task, { ...input, agent: holder }, by) });
-    }
+    case "heartbeat":
+    case "complete":
     case "fail": {
-      const { t: _t, id: _id, task, ...input } = frame;
-      const holder = named(agent, "Fail");
-      return acked({ task: await rt.failTask(session, task, { ...input, agent: holder }, by) });
+      const { t, id: _id, ...input } = frame;
+      const holder = named(agent, t[0].toUpperCase() + t.slice(1));
+      const op = t === "complete" ? "completeTask" : t === "fail" ? "failTask" : "heartbeat";
+      const r = await rt.coordinate(session, op, { ...input, agent: holder } as never, by);
+      return { version: r.version, result: { task: r.result } };
     }
     case "decide": {
-      const { t: _t, id: _id, approval, ...input } = frame;
+      const { t: _t, id: _id, ...input } = frame;
       const decision = agent === undefined ? input : { ...input, by: agent };
-      return acked({ approval: await rt.decide(session, approval, decision, by) });
+      const r = await rt.coordinate(session, "decide", decision, by);
+      return { version: r.version, result: { approval: r.result } };
     }
     case "approval": {
       const { t: _t, id: _id, ...input } = frame;
-      return acked({ approval: await rt.requestApproval(session, input, by) });
+      const r = await rt.coordinate(session, "requestApproval", input, by);
+      return { version: r.version, result: { approval: r.result } };
     }
     case "timer": {
       const { t: _t, id: _id, ...input } = frame;
-      // The frame's schema gives the patch's parsed type; the runtime parses it again.
-      return acked({ timer: await rt.schedule(session, input as TimerInput, by) });
+      const r = await rt.coordinate(session, "schedule", input, by);
+      return { version: r.version, result: { timer: r.result } };
     }
     case "conflict": {
       const { t: _t, id: _id, ...input } = frame;
-      return acked({ conflict: await rt.recordConflict(session, input, by) });
+      const r = await rt.coordinate(session, "recordConflict", input, by);
+      return { version: r.version, result: { conflict: r.result } };
     }
     case "update": {
       const { t: _t, id: _id, ...input } = frame;
-      await rt.update(session, input, by);
-      return acked();
+      return { version: (await rt.coordinate(session, "update", input, by)).version };
     }
   }
 }

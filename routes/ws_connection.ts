@@ -98,7 +98,7 @@ export class WsConnection implements HubMember {
     this.agent = init.agent;
     this.#since = init.since;
     this.#batch = init.batch ?? false;
-    this.#source = { session: init.session, agent: init.agent, seen: () => this.#seq };
+    this.#source = { session: init.session, agent: init.agent };
     const now = hub.rt.clock.now();
     this.#lastSeen = now;
     this.#lastPing = now;

@@ -22,52 +22,31 @@ import {
   patchCommand,
   restoreCommand,
   resultCommand,
-  updateCommand,
 } from "./commands.ts";
 import { archiveSession } from "./archive/archive_session.ts";
 import {
-  addTasksCommand,
   type By,
-  cancelTimerCommand,
-  claimCommand,
-  completeTaskCommand,
-  decideCommand,
+  coordinationCommand,
+  type CoordinationOps,
   dueCommand,
-  failTaskCommand,
-  heartbeatCommand,
-  recordConflictCommand,
-  requestApprovalCommand,
-  resolveConflictCommand,
-  scheduleCommand,
 } from "./coordination/commands.ts";
 import {
   type Approval,
   type ApprovalInput,
-  approvalInput,
   type ApprovalStatus,
   type ClaimInput,
-  claimInput,
-  completeInput,
   type Conflict,
   type ConflictInput,
-  conflictInput,
   type Coordination,
   type DecisionInput,
-  decisionInput,
   emptyCoordination,
-  failInput,
-  heartbeatInput,
-  leaseMs,
-  recordId,
   type ResolveInput,
-  resolveInput,
   type Task,
   type TasksInput,
-  tasksInput,
   type TaskStatus,
   type Timer,
   type TimerInput,
-  timerInput,
+  type TimerSpec,
 } from "./coordination/model.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { exportSession } from "./archive/export_session.ts";
@@ -106,7 +85,6 @@ import {
   type ResultInput,
   resultInput,
   type UpdateInput,
-  updateInput,
 } from "./inputs.ts";
 import { defaultKind, type SessionKind } from "./kind.ts";
 import { Metrics } from "./metrics.ts";
@@ -594,9 +572,25 @@ export class Runtime {
 
   // ---- coordination (SPEC §9) ------------------------------------------------------------
 
+  /**
+   * Runs one coordination command (see {@linkcode CoordinationOps}) and
+   * answers with its version (the seq of its own last event, or of the
+   * first application for a resent id) and its result. The typed methods
+   * below return the result alone; the WebSocket route acks with both.
+   */
+  async coordinate<O extends keyof CoordinationOps>(
+    id: string,
+    op: O,
+    input: CoordinationOps[O]["input"],
+    by: By = {},
+  ): Promise<{ version: number; result: CoordinationOps[O]["result"] }> {
+    const ack = await this.#submit(id, coordinationCommand(op, input, by));
+    return { version: ack.version, result: ack.result as CoordinationOps[O]["result"] };
+  }
+
   /** Schedules a durable timer: an action, a patch, or a reminder when due (§9.1). */
-  async schedule(id: string, input: TimerInput, by: By = {}): Promise<Timer> {
-    return (await this.#submit(id, scheduleCommand(parse(timerInput, input, "timer"), by))).result;
+  async schedule(id: string, input: TimerInput | TimerSpec, by: By = {}): Promise<Timer> {
+    return (await this.coordinate(id, "schedule", input, by)).result;
   }
 
   /** Pending timers, soonest first. */
@@ -607,13 +601,12 @@ export class Runtime {
 
   /** Cancels a pending timer; 404 when unknown or already fired. */
   async cancelTimer(id: string, timerId: string, by: By = {}): Promise<void> {
-    await this.#submit(id, cancelTimerCommand(parse(recordId, timerId, "timer id"), by));
+    await this.coordinate(id, "cancelTimer", { timer: timerId }, by);
   }
 
   /** Asks a person to choose before a deadline (§9.2). */
   async requestApproval(id: string, input: ApprovalInput, by: By = {}): Promise<Approval> {
-    const spec = parse(approvalInput, input, "approval");
-    return (await this.#submit(id, requestApprovalCommand(spec, by))).result;
+    return (await this.coordinate(id, "requestApproval", input, by)).result;
   }
 
   /** Records a decision: 400 for an option not offered, 409 when decided already or expired. */
@@ -623,9 +616,7 @@ export class Runtime {
     input: DecisionInput,
     by: By = {},
   ): Promise<Approval> {
-    const d = parse(decisionInput, input, "decision");
-    const aid = parse(recordId, approvalId, "approval id");
-    return (await this.#submit(id, decideCommand(aid, d, by))).result;
+    return (await this.coordinate(id, "decide", { ...input, approval: approvalId }, by)).result;
   }
 
   /** The session's approvals, oldest deadline first; `status` filters. */
@@ -648,7 +639,7 @@ export class Runtime {
     input: TasksInput,
     by: By = {},
   ): Promise<{ tasks: Task[]; approval?: Approval }> {
-    return (await this.#submit(id, addTasksCommand(parse(tasksInput, input, "tasks"), by))).result;
+    return (await this.coordinate(id, "addTasks", input, by)).result;
   }
 
   /** The plan, in the order tasks were added; `status` filters. */
@@ -661,9 +652,7 @@ export class Runtime {
 
   /** Gives `input.agent` the oldest ready task (or the one named) with a lease; null when none is ready. */
   async claim(id: string, input: ClaimInput, by: By = {}): Promise<Task | null> {
-    const c = parse(claimInput, input, "claim");
-    const cmd = claimCommand(c.agent, leaseMs(c.lease), c.task, { ...by, agent: c.agent });
-    return (await this.#submit(id, cmd)).result;
+    return (await this.coordinate(id, "claim", input, by)).result;
   }
 
   /** Extends the holder's lease; 409 naming the holder for anyone else. */
@@ -673,10 +662,7 @@ export class Runtime {
     input: { agent: string; lease?: string | number },
     by: By = {},
   ): Promise<Task> {
-    const h = parse(heartbeatInput, input, "heartbeat");
-    const tid = parse(recordId, taskId, "task id");
-    const cmd = heartbeatCommand(tid, h.agent, leaseMs(h.lease), { ...by, agent: h.agent });
-    return (await this.#submit(id, cmd)).result;
+    return (await this.coordinate(id, "heartbeat", { ...input, task: taskId }, by)).result;
   }
 
   /** Ends the holder's task as done; its dependants become ready. */
@@ -686,10 +672,7 @@ export class Runtime {
     input: { agent: string; result?: unknown },
     by: By = {},
   ): Promise<Task> {
-    const c = parse(completeInput, input, "completion");
-    const tid = parse(recordId, taskId, "task id");
-    const cmd = completeTaskCommand(tid, c.agent, c.result, { ...by, agent: c.agent });
-    return (await this.#submit(id, cmd)).result;
+    return (await this.coordinate(id, "completeTask", { ...input, task: taskId }, by)).result;
   }
 
   /** Ends the holder's task as failed. */
@@ -699,16 +682,12 @@ export class Runtime {
     input: { agent: string; error: string },
     by: By = {},
   ): Promise<Task> {
-    const f = parse(failInput, input, "failure");
-    const tid = parse(recordId, taskId, "task id");
-    const cmd = failTaskCommand(tid, f.agent, f.error, { ...by, agent: f.agent });
-    return (await this.#submit(id, cmd)).result;
+    return (await this.coordinate(id, "failTask", { ...input, task: taskId }, by)).result;
   }
 
   /** Records a conflict between findings (§9.4). */
   async recordConflict(id: string, input: ConflictInput, by: By = {}): Promise<Conflict> {
-    const spec = parse(conflictInput, input, "conflict");
-    return (await this.#submit(id, recordConflictCommand(spec, by))).result;
+    return (await this.coordinate(id, "recordConflict", input, by)).result;
   }
 
   /** Resolves an open conflict; 409 when resolved already. */
@@ -718,9 +697,8 @@ export class Runtime {
     input: ResolveInput,
     by: By = {},
   ): Promise<Conflict> {
-    const r = parse(resolveInput, input, "resolution");
-    const cid = parse(recordId, conflictId, "conflict id");
-    return (await this.#submit(id, resolveConflictCommand(cid, r, by))).result;
+    const r = await this.coordinate(id, "resolveConflict", { ...input, conflict: conflictId }, by);
+    return r.result;
   }
 
   /** The session's conflicts, in the order recorded; `resolved` filters. */
@@ -747,7 +725,7 @@ export class Runtime {
 
   /** Changes name, tags, meta (merged, `null` removes a key) or phase after create; searchable at once. */
   async update(id: string, input: UpdateInput, by: By = {}): Promise<Session> {
-    await this.#submit(id, updateCommand(parse(updateInput, input, "update"), by));
+    await this.coordinate(id, "update", input, by);
     return await this.get(id);
   }
 

@@ -104,7 +104,7 @@ export async function api(path, opts = {}) {
   }
   if (!res.ok) {
     const error = await readError(res);
-    if (error.status === 401) for (const fn of unauthorized) fn(error);
+    if (error.status === 401) { for (const fn of unauthorized) fn(error); }
     throw error;
   }
   if (opts.raw) return res;

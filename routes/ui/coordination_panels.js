@@ -45,7 +45,12 @@ export function tickTimes(root) {
  * @returns {HTMLElement}
  */
 export function until(at) {
-  return h("span", { class: "countdown", dataset: { until: at }, title: when(at), text: countdown(at) });
+  return h("span", {
+    class: "countdown",
+    dataset: { until: at },
+    title: when(at),
+    text: countdown(at),
+  });
 }
 
 /**
@@ -90,7 +95,12 @@ export class ApprovalsPanel {
   constructor(session) {
     this.session = session;
     this.list = h("div", { class: "approvals" });
-    this.el = h("div", { class: "approvals-panel" }, h("div", { class: "toolbar" }, nameField("Decide as")), this.list);
+    this.el = h(
+      "div",
+      { class: "approvals-panel" },
+      h("div", { class: "toolbar" }, nameField("Decide as")),
+      this.list,
+    );
   }
 
   /** @param {Record<string, any>} approvals */
@@ -106,7 +116,9 @@ export class ApprovalsPanel {
     }
     fill(
       this.list,
-      pending.length === 0 ? h("p", { class: "muted", text: "Nothing waits for a decision" }) : null,
+      pending.length === 0
+        ? h("p", { class: "muted", text: "Nothing waits for a decision" })
+        : null,
       pending.map((a) => approvalCard(a, this.session)),
       past.length > 0
         ? h(
@@ -125,7 +137,9 @@ export class ApprovalsPanel {
                 short(a.prompt, 100),
                 h("span", {
                   class: "muted",
-                  text: ` · ${a.by ? `by ${a.by} · ` : ""}${a.reason ? `${a.reason} · ` : ""}${when(a.decidedAt)}`,
+                  text: ` · ${a.by ? `by ${a.by} · ` : ""}${a.reason ? `${a.reason} · ` : ""}${
+                    when(a.decidedAt)
+                  }`,
                 }),
               )
             ),
@@ -164,7 +178,11 @@ export function approvalCard(a, session, opts = {}) {
         try {
           await api(`/sessions/${seg(session)}/approvals/${seg(a.id)}/decision`, {
             method: "POST",
-            body: { option, by: decider(), ...(comment.value.trim() ? { comment: comment.value.trim() } : {}) },
+            body: {
+              option,
+              by: decider(),
+              ...(comment.value.trim() ? { comment: comment.value.trim() } : {}),
+            },
           });
           toast(`Decided ${a.id}: ${option}`);
           opts.decided?.();
@@ -208,7 +226,12 @@ export class TaskBoard {
     this.session = session;
     this.host = host;
     this.board = h("div", { class: "board" });
-    this.el = h("div", { class: "board-panel" }, h("div", { class: "toolbar" }, nameField("Claim as")), this.board);
+    this.el = h(
+      "div",
+      { class: "board-panel" },
+      h("div", { class: "toolbar" }, nameField("Claim as")),
+      this.board,
+    );
   }
 
   /** @param {Record<string, any>} tasks */
@@ -248,7 +271,10 @@ export class TaskBoard {
       "article",
       { class: "task", dataset: { id: t.id, status: t.status } },
       h("div", { class: "task-title", text: t.title }),
-      h("div", { class: "muted small", text: `${t.id}${t.attempt > 0 ? ` · attempt ${t.attempt}/${t.maxAttempts}` : ""}` }),
+      h("div", {
+        class: "muted small",
+        text: `${t.id}${t.attempt > 0 ? ` · attempt ${t.attempt}/${t.maxAttempts}` : ""}`,
+      }),
       t.gate ? h("div", { class: "small", text: `waits for approval ${t.gate}` }) : null,
       t.status === "blocked" && t.deps.length > 0
         ? h("div", { class: "small", text: `after ${t.deps.join(", ")}` })
@@ -265,14 +291,17 @@ export class TaskBoard {
       t.status === "done" && t.result !== undefined
         ? h("div", { class: "small muted", text: short(t.result, 80) })
         : null,
-      t.status === "failed" && t.error ? h("div", { class: "small error-text", text: t.error }) : null,
+      t.status === "failed" && t.error
+        ? h("div", { class: "small error-text", text: t.error })
+        : null,
       t.status === "ready" && writable
         ? h("button", {
           type: "button",
           class: "small",
           dataset: { action: "claim" },
           text: "Claim",
-          onclick: () => void this.#post("tasks/claim", { agent: decider(), task: t.id }, `Claimed ${t.id}`),
+          onclick: () =>
+            void this.#post("tasks/claim", { agent: decider(), task: t.id }, `Claimed ${t.id}`),
         })
         : null,
       t.status === "claimed" && t.holder === me && writable
@@ -284,7 +313,8 @@ export class TaskBoard {
             class: "small",
             dataset: { action: "complete-task" },
             text: "Done",
-            onclick: () => void this.#post(`tasks/${seg(t.id)}/complete`, { agent: me }, `Completed ${t.id}`),
+            onclick: () =>
+              void this.#post(`tasks/${seg(t.id)}/complete`, { agent: me }, `Completed ${t.id}`),
           }),
           h("button", {
             type: "button",
@@ -306,8 +336,9 @@ export class TaskBoard {
   async #post(path, body, done) {
     try {
       const res = await api(`/sessions/${seg(this.session)}/${path}`, { method: "POST", body });
-      if (path === "tasks/claim" && res?.task === null) toast("That task is no longer ready", "error");
-      else toast(done);
+      if (path === "tasks/claim" && res?.task === null) {
+        toast("That task is no longer ready", "error");
+      } else toast(done);
     } catch (error) {
       toast(messageOf(error), "error");
     }
@@ -348,7 +379,11 @@ export class TimersPanel {
       h(
         "table",
         { class: "compact" },
-        h("thead", null, h("tr", null, ["Timer", "Due", "Does", ""].map((t) => h("th", { text: t })))),
+        h(
+          "thead",
+          null,
+          h("tr", null, ["Timer", "Due", "Does", ""].map((t) => h("th", { text: t }))),
+        ),
         h(
           "tbody",
           null,
@@ -356,7 +391,12 @@ export class TimersPanel {
             h(
               "tr",
               { dataset: { id: t.id } },
-              h("td", null, h("code", { text: t.id }), t.agent ? h("div", { class: "muted small", text: t.agent }) : null),
+              h(
+                "td",
+                null,
+                h("code", { text: t.id }),
+                t.agent ? h("div", { class: "muted small", text: t.agent }) : null,
+              ),
               h("td", null, until(t.due)),
               h("td", {
                 class: "small",
@@ -414,7 +454,8 @@ export class ConflictsPanel {
     const rank = { critical: 0, high: 1, medium: 2, low: 3 };
     const all = Object.values(conflicts).sort((a, b) =>
       (a.status === b.status ? 0 : a.status === "open" ? -1 : 1) ||
-      (rank[/** @type {keyof typeof rank} */ (a.severity)] - rank[/** @type {keyof typeof rank} */ (b.severity)]) ||
+      (rank[/** @type {keyof typeof rank} */ (a.severity)] -
+        rank[/** @type {keyof typeof rank} */ (b.severity)]) ||
       b.recordedAt.localeCompare(a.recordedAt)
     );
     if (all.length === 0) {
@@ -445,12 +486,23 @@ export class ConflictsPanel {
         h("strong", { text: c.entity }),
         h("span", { class: `pill severity-${c.severity}`, text: c.severity }),
       ),
-      h("div", { class: "muted small", text: `${c.id} · ${c.type}${c.strategy ? ` · strategy: ${c.strategy}` : ""} · ${ago(c.recordedAt)}` }),
+      h("div", {
+        class: "muted small",
+        text: `${c.id} · ${c.type}${c.strategy ? ` · strategy: ${c.strategy}` : ""} · ${
+          ago(c.recordedAt)
+        }`,
+      }),
       h(
         "ul",
         { class: "findings" },
         c.findings.map((/** @type {any} */ f) =>
-          h("li", null, h("strong", { text: f.agent }), f.result ? h("span", { class: "muted", text: ` (${f.result})` }) : null, `: ${f.claim}`)
+          h(
+            "li",
+            null,
+            h("strong", { text: f.agent }),
+            f.result ? h("span", { class: "muted", text: ` (${f.result})` }) : null,
+            `: ${f.claim}`,
+          )
         ),
       ),
       c.status === "open"
@@ -474,9 +526,20 @@ export class ConflictsPanel {
             },
           },
           input,
-          h("button", { type: "submit", class: "small", dataset: { action: "resolve" }, text: "Resolve" }),
+          h("button", {
+            type: "submit",
+            class: "small",
+            dataset: { action: "resolve" },
+            text: "Resolve",
+          }),
         )
-        : h("div", { class: "small" }, "Resolved", c.by ? ` by ${c.by}` : "", `: ${short(c.resolution, 200)}`),
+        : h(
+          "div",
+          { class: "small" },
+          "Resolved",
+          c.by ? ` by ${c.by}` : "",
+          `: ${short(c.resolution, 200)}`,
+        ),
     );
   }
 }

@@ -159,7 +159,11 @@ export function ask(opts) {
 export function toast(text, kind = "info") {
   const box = document.getElementById("toasts");
   if (!box) return;
-  const el = h("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+  const el = h(
+    "div",
+    { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" },
+    text,
+  );
   box.appendChild(el);
   setTimeout(() => el.remove(), kind === "error" ? 6000 : 3000);
 }

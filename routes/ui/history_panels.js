@@ -37,11 +37,15 @@ export class MessagesPanel {
     this.#loading = true;
     try {
       if (this.#all) {
-        const { messages } = await api(`/sessions/${seg(this.session)}/messages?limit=${MESSAGE_PAGE}`);
+        const { messages } = await api(
+          `/sessions/${seg(this.session)}/messages?limit=${MESSAGE_PAGE}`,
+        );
         this.#messages = messages;
         this.#omitted = messages.length === MESSAGE_PAGE ? -1 : 0;
       } else {
-        const { omitted, messages } = await api(`/sessions/${seg(this.session)}/messages?condensed=50`);
+        const { omitted, messages } = await api(
+          `/sessions/${seg(this.session)}/messages?condensed=50`,
+        );
         this.#messages = messages;
         this.#omitted = omitted;
       }
@@ -104,7 +108,10 @@ export class MessagesPanel {
 
   /** @param {unknown} error */
   #fail(error) {
-    fill(this.marker, h("span", { class: "error-text", text: `Messages: ${/** @type {Error} */ (error).message}` }));
+    fill(
+      this.marker,
+      h("span", { class: "error-text", text: `Messages: ${/** @type {Error} */ (error).message}` }),
+    );
   }
 
   /**
@@ -172,7 +179,10 @@ export class ResultsPanel {
     try {
       ({ results } = await api(`/sessions/${seg(this.session)}/results?latest=true&limit=200`));
     } catch (error) {
-      fill(this.el, h("p", { class: "error-text", text: `Results: ${/** @type {Error} */ (error).message}` }));
+      fill(
+        this.el,
+        h("p", { class: "error-text", text: `Results: ${/** @type {Error} */ (error).message}` }),
+      );
       return;
     }
     if (results.length === 0) {
@@ -246,7 +256,11 @@ export class CheckpointsPanel {
   constructor(session, host) {
     this.session = session;
     this.host = host;
-    this.el = h("div", { class: "checkpoints-panel" }, h("p", { class: "muted", text: "Loading…" }));
+    this.el = h(
+      "div",
+      { class: "checkpoints-panel" },
+      h("p", { class: "muted", text: "Loading…" }),
+    );
     this.reload = throttle(() => void this.load(), 800);
   }
 
@@ -255,7 +269,13 @@ export class CheckpointsPanel {
     try {
       ({ checkpoints } = await api(`/sessions/${seg(this.session)}/checkpoints`));
     } catch (error) {
-      fill(this.el, h("p", { class: "error-text", text: `Checkpoints: ${/** @type {Error} */ (error).message}` }));
+      fill(
+        this.el,
+        h("p", {
+          class: "error-text",
+          text: `Checkpoints: ${/** @type {Error} */ (error).message}`,
+        }),
+      );
       return;
     }
     if (checkpoints.length === 0) {
@@ -277,7 +297,10 @@ export class CheckpointsPanel {
               null,
               h("strong", { text: cp.label ?? "checkpoint" }),
               cp.final ? h("span", { class: "pill", text: "final" }) : null,
-              h("div", { class: "muted small", text: `${cp.id} · v${cp.version} · ${when(cp.at)}` }),
+              h("div", {
+                class: "muted small",
+                text: `${cp.id} · v${cp.version} · ${when(cp.at)}`,
+              }),
             ),
             h(
               "div",
@@ -286,7 +309,9 @@ export class CheckpointsPanel {
                 type: "button",
                 class: "small",
                 disabled: !active,
-                title: active ? "Replace the state with this checkpoint's" : "Only an active session can be restored",
+                title: active
+                  ? "Replace the state with this checkpoint's"
+                  : "Only an active session can be restored",
                 dataset: { action: "restore" },
                 text: "Restore",
                 onclick: () => void this.#restore(cp),

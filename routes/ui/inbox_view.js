@@ -87,7 +87,9 @@ export function inboxView(params, app) {
     loading = true;
     let page;
     try {
-      page = await api(`/approvals${qs({ status, limit: PAGE, cursor: cursors[cursors.length - 1] })}`);
+      page = await api(
+        `/approvals${qs({ status, limit: PAGE, cursor: cursors[cursors.length - 1] })}`,
+      );
     } catch (error) {
       const e = /** @type {import("./api.js").ApiError} */ (error);
       if (e.status === 0) app.serverState(false, "Server unreachable, retrying…");
@@ -121,7 +123,9 @@ export function inboxView(params, app) {
       return;
     }
     // A list being typed in (a comment) is not redrawn under the person's hands.
-    if (list.contains(document.activeElement) && document.activeElement?.tagName === "INPUT") return;
+    if (list.contains(document.activeElement) && document.activeElement?.tagName === "INPUT") {
+      return;
+    }
     fill(
       list,
       items.map((a) =>
@@ -129,7 +133,10 @@ export function inboxView(params, app) {
           ? approvalCard(a, a.session, { showSession: true, decided: () => void load() })
           : h(
             "article",
-            { class: "approval card-inner", dataset: { id: a.id, session: a.session, status: a.status } },
+            {
+              class: "approval card-inner",
+              dataset: { id: a.id, session: a.session, status: a.status },
+            },
             h(
               "div",
               { class: "approval-head" },

@@ -12,6 +12,8 @@ import { parsePointer, toPointer } from "./json_patch.js";
 
 /** Children drawn at first per node, and per "show more". */
 const PAGE = 100;
+/** Nodes below the root open by themselves only up to this many children. */
+const AUTO_OPEN_MAX = 20;
 /** Characters of a string shown before it is cut. */
 const MAX_STRING = 400;
 
@@ -24,6 +26,8 @@ export class JsonTree {
   #exact = new Set();
   /** Pointers that hold a touched node. @type {Set<string>} */
   #within = new Set();
+  /** "Expand" was pressed: large nodes open too. */
+  #expanded = false;
   #flashSeq = 0;
   #drawnSeq = 0;
   /** @type {unknown} */
@@ -106,7 +110,7 @@ export class JsonTree {
     const isArray = Array.isArray(value);
     const entries = isArray ? null : Object.keys(value);
     const size = isArray ? value.length : /** @type {string[]} */ (entries).length;
-    const open = this.#isOpen(pointer, depth);
+    const open = this.#isOpen(pointer, depth, size);
     const within = this.#within.has(pointer);
     const row = h(
       "div",
@@ -123,7 +127,9 @@ export class JsonTree {
       key ? h("span", { class: "jt-colon", text: ": " }) : null,
       h("span", {
         class: "jt-summary",
-        text: isArray ? `[${size} item${size === 1 ? "" : "s"}]` : `{${size} key${size === 1 ? "" : "s"}}`,
+        text: isArray
+          ? `[${size} item${size === 1 ? "" : "s"}]`
+          : `{${size} key${size === 1 ? "" : "s"}}`,
       }),
       within && !open ? h("span", { class: "jt-dot", title: "Changed inside" }) : null,
     );
@@ -155,13 +161,17 @@ export class JsonTree {
   }
 
   /**
+   * Open when the person opened it, else when it is shallow and (below the
+   * root) small enough to read at a glance.
+   *
    * @param {string} pointer
    * @param {number} depth
+   * @param {number} size
    */
-  #isOpen(pointer, depth) {
+  #isOpen(pointer, depth, size) {
     if (this.#open.has(pointer)) return true;
     if (this.#open.has(`!${pointer}`)) return false;
-    return depth < this.depth;
+    return depth < this.depth && (depth === 0 || this.#expanded || size <= AUTO_OPEN_MAX);
   }
 
   /** @param {Event} e */
@@ -170,8 +180,7 @@ export class JsonTree {
     const toggle = t.closest("[data-toggle]");
     if (toggle instanceof HTMLElement) {
       const p = toggle.dataset.toggle ?? "";
-      const depth = p === "" ? 0 : p.split("/").length - 1;
-      const open = this.#isOpen(p, depth);
+      const open = toggle.getAttribute("aria-expanded") === "true";
       this.#open.delete(p);
       this.#open.delete(`!${p}`);
       this.#open.add(open ? `!${p}` : p);
@@ -189,6 +198,7 @@ export class JsonTree {
   /** Opens every node down to `depth` levels and draws again. */
   expandAll(depth = 4) {
     this.#open.clear();
+    this.#expanded = true;
     this.depth = depth;
     this.#draw();
   }
@@ -196,6 +206,7 @@ export class JsonTree {
   /** Closes everything but the root. */
   collapseAll() {
     this.#open = new Set([""]);
+    this.#expanded = false;
     this.depth = 1;
     this.#draw();
   }

@@ -40,7 +40,11 @@ export function listView(params, app) {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let typing;
 
-  const countsBar = h("div", { class: "counts", role: "group", "aria-label": "Sessions by status" });
+  const countsBar = h("div", {
+    class: "counts",
+    role: "group",
+    "aria-label": "Sessions by status",
+  });
   const tbody = h("tbody");
   const pageInfo = h("span", { class: "muted page-info" });
   const refreshed = h("span", { class: "muted small refreshed" });
@@ -85,9 +89,21 @@ export function listView(params, app) {
     }));
     input.addEventListener("input", () => {
       clearTimeout(typing);
-      typing = setTimeout(() => set(name, input.value.trim()), 250);
+      typing = setTimeout(applyText, 250);
     });
+    inputs.push(input);
     return input;
+  };
+  /** @type {HTMLInputElement[]} */
+  const inputs = [];
+  /** Takes every text filter as typed (one pause in typing, however many fields changed). */
+  const applyText = () => {
+    for (const input of inputs) {
+      const v = input.value.trim();
+      if (v) filters[input.name] = v;
+      else delete filters[input.name];
+    }
+    set("", "");
   };
   const statusSelect = /** @type {HTMLSelectElement} */ (h(
     "select",
@@ -122,7 +138,11 @@ export function listView(params, app) {
     countsBar,
     h(
       "form",
-      { class: "filters", role: "search", onsubmit: (/** @type {Event} */ e) => e.preventDefault() },
+      {
+        class: "filters",
+        role: "search",
+        onsubmit: (/** @type {Event} */ e) => e.preventDefault(),
+      },
       text("q", "Search", "Search names, tags, meta, state, messages…", "search"),
       statusSelect,
       text("kind", "Kind", "kind"),
@@ -143,9 +163,9 @@ export function listView(params, app) {
           h(
             "tr",
             null,
-            ["Session", "Kind", "Status", "Phase", "Progress", "Agents", "Needs", "Updated"].map((t) =>
-              h("th", { scope: "col", text: t })
-            ),
+            ["Session", "Kind", "Status", "Phase", "Progress", "Agents", "Needs", "Updated"].map((
+              t,
+            ) => h("th", { scope: "col", text: t })),
           ),
         ),
         tbody,
@@ -159,8 +179,8 @@ export function listView(params, app) {
    * @param {string} value
    */
   function set(name, value) {
-    if (value) filters[name] = value;
-    else delete filters[name];
+    if (name && value) filters[name] = value;
+    else if (name) delete filters[name];
     cursors = [undefined];
     app.navigate(`#/${qs(filters)}`, true);
     void load(true);
@@ -211,16 +231,23 @@ export function listView(params, app) {
      * @param {number} n
      */
     const chip = (status, label, n) =>
-      h("button", {
-        type: "button",
-        class: `chip${(filters.status ?? "") === status ? " selected" : ""}${status ? ` status-${status}` : ""}`,
-        "aria-pressed": String((filters.status ?? "") === status),
-        dataset: { status: status || "all", count: String(n) },
-        onclick: () => {
-          statusSelect.value = status;
-          set("status", status);
+      h(
+        "button",
+        {
+          type: "button",
+          class: `chip${(filters.status ?? "") === status ? " selected" : ""}${
+            status ? ` status-${status}` : ""
+          }`,
+          "aria-pressed": String((filters.status ?? "") === status),
+          dataset: { status: status || "all", count: String(n) },
+          onclick: () => {
+            statusSelect.value = status;
+            set("status", status);
+          },
         },
-      }, h("span", { text: label }), h("strong", { text: n.toLocaleString() }));
+        h("span", { text: label }),
+        h("strong", { text: n.toLocaleString() }),
+      );
     fill(countsBar, chip("", "All", all), STATUSES.map((s) => chip(s, s, total[s] ?? 0)));
   }
 
@@ -235,7 +262,9 @@ export function listView(params, app) {
           h("td", {
             colspan: "8",
             class: "muted empty",
-            text: Object.keys(filters).length > 0 ? "No session matches these filters" : "No sessions yet",
+            text: Object.keys(filters).length > 0
+              ? "No session matches these filters"
+              : "No sessions yet",
           }),
         ),
       );
@@ -262,22 +291,40 @@ export function listView(params, app) {
             h("a", { href, text: s.name || s.id }),
             s.name ? h("div", { class: "muted small mono", text: s.id }) : null,
             (s.tags ?? []).length > 0
-              ? h("div", null, s.tags.slice(0, 6).map((/** @type {string} */ t) => h("span", { class: "tag", text: t })))
+              ? h(
+                "div",
+                null,
+                s.tags.slice(0, 6).map((/** @type {string} */ t) =>
+                  h("span", { class: "tag", text: t })
+                ),
+              )
               : null,
           ),
           h("td", { text: s.kind }),
           h("td", null, statusPill(s.status)),
           h("td", { class: "small", text: s.phase }),
           h("td", null, progressBar(s.progress)),
-          h("td", { class: "small", title: agents.join(", "), text: agents.length ? String(agents.length) : "—" }),
+          h("td", {
+            class: "small",
+            title: agents.join(", "),
+            text: agents.length ? String(agents.length) : "—",
+          }),
           h(
             "td",
             null,
             s.pendingApprovals > 0
-              ? h("span", { class: "pill attention", title: "Pending approvals", text: `${s.pendingApprovals} approval${s.pendingApprovals === 1 ? "" : "s"}` })
+              ? h("span", {
+                class: "pill attention",
+                title: "Pending approvals",
+                text: `${s.pendingApprovals} approval${s.pendingApprovals === 1 ? "" : "s"}`,
+              })
               : null,
             s.openConflicts > 0
-              ? h("span", { class: "pill warn", title: "Open conflicts", text: `${s.openConflicts} conflict${s.openConflicts === 1 ? "" : "s"}` })
+              ? h("span", {
+                class: "pill warn",
+                title: "Open conflicts",
+                text: `${s.openConflicts} conflict${s.openConflicts === 1 ? "" : "s"}`,
+              })
               : null,
           ),
           h("td", { class: "small", title: when(s.updatedAt), text: ago(s.updatedAt) }),

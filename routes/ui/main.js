@@ -94,14 +94,25 @@ async function checkAccess() {
     const e = /** @type {import("./api.js").ApiError} */ (error);
     if (e.status === 401) return gate(getToken() ? "refused" : "missing", e.message);
     if (e.status === 403) {
-      return gate("forbidden", "This token reaches one session only; the inspector needs the server's token.");
+      return gate(
+        "forbidden",
+        "This token reaches one session only; the inspector needs the server's token.",
+      );
     }
     if (e.status === 0) {
       offline();
       retry = setTimeout(() => void checkAccess(), 2000);
       return;
     }
-    fill(main, h("div", { class: "notice error", role: "alert" }, h("h2", { text: "The server answered with an error" }), h("p", { text: e.message })));
+    fill(
+      main,
+      h(
+        "div",
+        { class: "notice error", role: "alert" },
+        h("h2", { text: "The server answered with an error" }),
+        h("p", { text: e.message }),
+      ),
+    );
     retry = setTimeout(() => void checkAccess(), 5000);
     return;
   }
@@ -172,10 +183,18 @@ function gate(why, detail) {
         },
       },
       h("h1", { text: "Sign in to the inspector" }),
-      h("p", { id: "gate-message", class: why === "missing" ? "" : "error-text", role: "alert", text: messages[why] }),
+      h("p", {
+        id: "gate-message",
+        class: why === "missing" ? "" : "error-text",
+        role: "alert",
+        text: messages[why],
+      }),
       why === "missing" ? null : h("p", { class: "muted small", text: `Server said: ${detail}` }),
       h("label", { class: "field" }, h("span", { text: "Token" }), input),
-      h("p", { class: "muted small", text: "It is kept for this tab only (sessionStorage) and sent with every request." }),
+      h("p", {
+        class: "muted small",
+        text: "It is kept for this tab only (sessionStorage) and sent with every request.",
+      }),
       h("button", { type: "submit", class: "primary", text: "Continue" }),
     ),
   );

@@ -46,7 +46,11 @@ export class SessionActions {
   /** @param {ActionsHost} host */
   constructor(host) {
     this.host = host;
-    this.el = h("div", { class: "session-actions", role: "toolbar", "aria-label": "Session actions" });
+    this.el = h("div", {
+      class: "session-actions",
+      role: "toolbar",
+      "aria-label": "Session actions",
+    });
   }
 
   render() {
@@ -78,7 +82,8 @@ export class SessionActions {
       case "complete": {
         const report = await ask({
           title: "Complete this session?",
-          message: "It stops taking commands; its hot state moves to history. This cannot be undone.",
+          message:
+            "It stops taking commands; its hot state moves to history. This cannot be undone.",
           input: { label: "Report (optional, text or JSON)", multiline: true },
           action: "Complete",
           danger: true,

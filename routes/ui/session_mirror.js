@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { applyOps } from "./json_patch.js";
+import { applyOps, parsePointer } from "./json_patch.js";
 
 /**
  * @typedef {{timers: Record<string, any>, approvals: Record<string, any>,
@@ -238,8 +238,13 @@ export class SessionMirror {
    */
   #ops(e, ops, dirty) {
     if (!Array.isArray(ops) || ops.length === 0) return;
-    this.state = applyOps(this.state, ops);
-    this.#changed(e, ops, dirty);
+    /** @type {{op: string, path: string, from?: string}[]} */
+    const touched = [];
+    for (const op of ops) {
+      touched.push(resolveAppend(this.state, op));
+      this.state = applyOps(this.state, [op]);
+    }
+    this.#changed(e, touched, dirty);
   }
 
   /**
@@ -251,9 +256,9 @@ export class SessionMirror {
     this.lastChange = {
       seq: e.seq,
       type: e.type,
-      ops: ops.slice(0, 200).map(({ op, path, from }) => (from === undefined
-        ? { op, path }
-        : { op, path, from })),
+      ops: ops.slice(0, 200).map((
+        { op, path, from },
+      ) => (from === undefined ? { op, path } : { op, path, from })),
     };
     dirty.add("state");
   }
@@ -297,13 +302,35 @@ export class SessionMirror {
 }
 
 /**
+ * The op with an append (`/list/-`) named by the index it lands at, so
+ * that the tree can highlight the new element.
+ *
+ * @param {unknown} state before the op
+ * @param {{op: string, path: string, from?: string}} op
+ * @returns {{op: string, path: string, from?: string}}
+ */
+function resolveAppend(state, op) {
+  if (!op.path.endsWith("/-") || (op.op !== "add" && op.op !== "move" && op.op !== "copy")) {
+    return op;
+  }
+  const parent = op.path.slice(0, -2);
+  let node = state;
+  for (const key of parsePointer(parent)) {
+    node = node !== null && typeof node === "object" ? /** @type {any} */ (node)[key] : undefined;
+  }
+  return Array.isArray(node) ? { ...op, path: `${parent}/${node.length}` } : op;
+}
+
+/**
  * @param {any} c
  * @returns {Coordination}
  */
 function normalize(c) {
   const out = emptyCoordination();
   if (!c) return out;
-  for (const k of /** @type {(keyof Coordination)[]} */ (["timers", "approvals", "tasks", "conflicts"])) {
+  for (
+    const k of /** @type {(keyof Coordination)[]} */ (["timers", "approvals", "tasks", "conflicts"])
+  ) {
     out[k] = structuredClone(c[k] ?? {});
   }
   return out;

@@ -81,7 +81,9 @@ export class SessionSocket {
   #open() {
     if (this.#closed) return;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const url = new URL(`${scheme}//${location.host}/v1/sessions/${encodeURIComponent(this.session)}/ws`);
+    const url = new URL(
+      `${scheme}//${location.host}/v1/sessions/${encodeURIComponent(this.session)}/ws`,
+    );
     url.searchParams.set("batch", "1");
     if (this.seq > 0) url.searchParams.set("since", String(this.seq));
     const token = getToken();

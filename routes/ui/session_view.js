@@ -65,7 +65,11 @@ export function sessionView(id, app) {
   const title = h("h1", { class: "session-title", text: id });
   const subtitle = h("div", { class: "session-sub muted" });
   const meta = h("div", { class: "session-meta" });
-  const liveBadge = h("span", { class: "live", dataset: { state: "connecting" }, text: "connecting…" });
+  const liveBadge = h("span", {
+    class: "live",
+    dataset: { state: "connecting" },
+    text: "connecting…",
+  });
   const banner = h("div", { class: "banner", hidden: true, role: "alert" });
   const outcome = h("div", { class: "banner", hidden: true });
   const overall = h("div", { class: "session-progress" });
@@ -127,8 +131,18 @@ export function sessionView(id, app) {
           "state",
           tree.el,
           lastChange,
-          h("button", { type: "button", class: "ghost small", text: "Expand", onclick: () => tree.expandAll() }),
-          h("button", { type: "button", class: "ghost small", text: "Collapse", onclick: () => tree.collapseAll() }),
+          h("button", {
+            type: "button",
+            class: "ghost small",
+            text: "Expand",
+            onclick: () => tree.expandAll(),
+          }),
+          h("button", {
+            type: "button",
+            class: "ghost small",
+            text: "Collapse",
+            onclick: () => tree.collapseAll(),
+          }),
         ),
         card("Agents", "agents", agents),
         card("Approvals", "approvals", approvals.el, counts.approvals),
@@ -189,12 +203,19 @@ export function sessionView(id, app) {
       statusPill(s.status),
       h("span", { class: "meta-item" }, "kind ", h("strong", { text: s.kind })),
       h("span", { class: "meta-item" }, "phase ", h("strong", { class: "phase", text: s.phase })),
-      h("span", { class: "meta-item" }, "version ", h("strong", { class: "version", text: String(mirror.seq) })),
+      h(
+        "span",
+        { class: "meta-item" },
+        "version ",
+        h("strong", { class: "version", text: String(mirror.seq) }),
+      ),
       h("span", { class: "meta-item" }, "updated ", since(s.updatedAt)),
       !TERMINAL.has(s.status) && s.expiresAt
         ? h("span", { class: "meta-item" }, "expires ", until(s.expiresAt))
         : null,
-      s.completedAt ? h("span", { class: "meta-item", text: `ended ${when(s.completedAt)}` }) : null,
+      s.completedAt
+        ? h("span", { class: "meta-item", text: `ended ${when(s.completedAt)}` })
+        : null,
       s.origin
         ? h(
           "span",
@@ -243,7 +264,11 @@ export function sessionView(id, app) {
         h(
           "thead",
           null,
-          h("tr", null, ["Agent", "Status", "Progress", "Task", "Last heard"].map((t) => h("th", { text: t }))),
+          h(
+            "tr",
+            null,
+            ["Agent", "Status", "Progress", "Task", "Last heard"].map((t) => h("th", { text: t })),
+          ),
         ),
         h(
           "tbody",
@@ -263,7 +288,12 @@ export function sessionView(id, app) {
                 }),
                 h("strong", { text: name }),
               ),
-              h("td", { class: "agent-status" }, a ? a.status : "—", a?.error ? h("div", { class: "error-text small", text: a.error }) : null),
+              h(
+                "td",
+                { class: "agent-status" },
+                a ? a.status : "—",
+                a?.error ? h("div", { class: "error-text small", text: a.error }) : null,
+              ),
               h("td", null, progressBar(a?.progress ?? 0)),
               h("td", { class: "small", text: a?.task ?? "" }),
               h("td", null, a?.updatedAt ? since(a.updatedAt) : "—"),
@@ -296,7 +326,12 @@ export function sessionView(id, app) {
     fill(
       el,
       h("a", { class: "back", href: "#/", text: "← Sessions" }),
-      h("div", { class: "notice", role: "alert" }, h("h2", { text: "Session not found" }), h("p", { text: `There is no session '${id}'. It may have been deleted.` })),
+      h(
+        "div",
+        { class: "notice", role: "alert" },
+        h("h2", { text: "Session not found" }),
+        h("p", { text: `There is no session '${id}'. It may have been deleted.` }),
+      ),
     );
   }
 
@@ -339,9 +374,16 @@ export function sessionView(id, app) {
       if (parts.has("messages")) messages.push(events);
       if (parts.has("results")) results.reload();
       if (parts.has("checkpoints")) checkpoints.reload();
-      if (events.some((e) => ["paused", "resumed", "completed", "failed", "expired", "archived"].includes(e.type))) {
+      if (
+        events.some((e) =>
+          ["paused", "resumed", "completed", "failed", "expired", "archived"].includes(e.type)
+        )
+      ) {
         void loadHead();
-      } else if (mirror.head.kind !== "default" && (parts.has("agents") || parts.has("tasks") || parts.has("state"))) {
+      } else if (
+        mirror.head.kind !== "default" &&
+        (parts.has("agents") || parts.has("tasks") || parts.has("state"))
+      ) {
         refreshHead();
       }
       mark(parts);

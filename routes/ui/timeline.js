@@ -68,7 +68,14 @@ export class Timeline {
     this.el = h(
       "div",
       { class: "timeline" },
-      h("div", { class: "toolbar" }, this.typeSelect, this.agentSelect, this.status, this.olderButton),
+      h(
+        "div",
+        { class: "toolbar" },
+        this.typeSelect,
+        this.agentSelect,
+        this.status,
+        this.olderButton,
+      ),
       this.viewport,
       this.detail,
     );
@@ -212,7 +219,10 @@ export class Timeline {
   #options(select, values) {
     const chosen = select.value;
     const first = /** @type {HTMLOptionElement} */ (select.options[0]);
-    select.replaceChildren(first, ...[...values].sort().map((v) => h("option", { value: v, text: v })));
+    select.replaceChildren(
+      first,
+      ...[...values].sort().map((v) => h("option", { value: v, text: v })),
+    );
     select.value = chosen;
   }
 
@@ -285,7 +295,8 @@ export class Timeline {
     const e = this.#selected === undefined ? undefined : this.#bySeq.get(this.#selected);
     this.detail.hidden = e === undefined;
     if (e) {
-      this.detail.textContent = `#${e.seq} ${e.type}${e.agent ? ` by ${e.agent}` : ""} at ${e.at}\n` +
+      this.detail.textContent =
+        `#${e.seq} ${e.type}${e.agent ? ` by ${e.agent}` : ""} at ${e.at}\n` +
         pretty(e.data, 50_000);
     }
     this.draw();
@@ -310,7 +321,9 @@ export function summary(e) {
     case "action":
       return `${d.name}(${short(d.args, 60)}) ${ops(d.ops)}`;
     case "agent":
-      return `${d.name}: ${d.status} ${Math.round((d.progress ?? 0) * 100)}%${d.task ? ` · ${d.task}` : ""}`;
+      return `${d.name}: ${d.status} ${Math.round((d.progress ?? 0) * 100)}%${
+        d.task ? ` · ${d.task}` : ""
+      }`;
     case "message":
       return `${d.role}: ${short(d.content, 200)}`;
     case "result":
@@ -325,7 +338,9 @@ export function summary(e) {
     case "approval.decided":
     case "approval.expired": {
       const a = d.approval ?? {};
-      return `${a.id}: ${short(a.prompt, 80)}${a.option ? ` → ${a.option}` : ""}${a.by ? ` by ${a.by}` : ""}`;
+      return `${a.id}: ${short(a.prompt, 80)}${a.option ? ` → ${a.option}` : ""}${
+        a.by ? ` by ${a.by}` : ""
+      }`;
     }
     case "task.added":
       return (d.tasks ?? []).map((/** @type {any} */ t) => t.id).join(", ");
@@ -338,7 +353,9 @@ export function summary(e) {
       return `${d.timer?.id} due ${d.timer?.due}`;
     case "timer.fired":
     case "timer.cancelled":
-      return `${d.id}${d.action ? ` → ${d.action}` : ""}${d.error ? ` failed: ${d.error.message}` : ""}`;
+      return `${d.id}${d.action ? ` → ${d.action}` : ""}${
+        d.error ? ` failed: ${d.error.message}` : ""
+      }`;
     case "conflict.recorded":
     case "conflict.resolved":
       return `${d.conflict?.id}: ${d.conflict?.entity} (${d.conflict?.severity})`;

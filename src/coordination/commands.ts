@@ -6,20 +6,40 @@
  */
 import type { Command } from "../../actors/session_actor.ts";
 import type { Turn } from "../../actors/turn.ts";
-import { inContext, runAction, writable } from "../commands.ts";
-import { DenizenError } from "../errors.ts";
-import type { PatchOperation } from "../inputs.ts";
-import type {
-  Approval,
-  ApprovalSpec,
-  ConflictSpec,
-  RecordType,
-  Task,
-  TasksSpec,
-  TimerSpec,
+import { inContext, runAction, updateCommand, writable } from "../commands.ts";
+import { DenizenError, ValidationError } from "../errors.ts";
+import { parse, type PatchOperation, type UpdateInput, updateInput } from "../inputs.ts";
+import {
+  type Approval,
+  type ApprovalInput,
+  approvalInput,
+  type ApprovalSpec,
+  type ClaimInput,
+  claimInput,
+  completeInput,
+  type Conflict,
+  type ConflictInput,
+  conflictInput,
+  type ConflictSpec,
+  type DecisionInput,
+  decisionInput,
+  failInput,
+  heartbeatInput,
+  leaseMs,
+  recordId,
+  type RecordType,
+  type ResolveInput,
+  resolveInput,
+  type Task,
+  type TasksInput,
+  tasksInput,
+  type TasksSpec,
+  type Timer,
+  type TimerInput,
+  timerInput,
+  type TimerSpec,
 } from "./model.ts";
 import * as rules from "./rules.ts";
-import type { Conflict, Timer } from "./model.ts";
 
 /** Who sends a command: its client id and agent. */
 export interface By {
@@ -219,4 +239,101 @@ function runTimer(turn: Turn, timer: Timer): void {
     turn.coord.remove("timers", id);
     turn.emit("timer.fired", { ...fired, error: e }, agent);
   }
+}
+
+/** Every coordination command by name: what it takes (parsed here) and what it answers. */
+export interface CoordinationOps {
+  /** Schedules a timer. */
+  schedule: { input: TimerInput | TimerSpec; result: Timer };
+  /** Cancels a pending timer. */
+  cancelTimer: { input: { timer: string }; result: void };
+  /** Requests an approval. */
+  requestApproval: { input: ApprovalInput; result: Approval };
+  /** Decides an approval. */
+  decide: { input: DecisionInput & { approval: string }; result: Approval };
+  /** Adds tasks to the plan. */
+  addTasks: { input: TasksInput; result: { tasks: Task[]; approval?: Approval } };
+  /** Claims a ready task for `agent`. */
+  claim: { input: ClaimInput; result: Task | null };
+  /** Extends the holder's lease. */
+  heartbeat: { input: { task: string; agent: string; lease?: string | number }; result: Task };
+  /** Ends the holder's task as done. */
+  completeTask: { input: { task: string; agent: string; result?: unknown }; result: Task };
+  /** Ends the holder's task as failed. */
+  failTask: { input: { task: string; agent: string; error: string }; result: Task };
+  /** Records a conflict. */
+  recordConflict: { input: ConflictInput; result: Conflict };
+  /** Resolves a conflict. */
+  resolveConflict: { input: ResolveInput & { conflict: string }; result: Conflict };
+  /** Changes name, tags, meta or phase. */
+  update: { input: UpdateInput; result: void };
+}
+
+/** The command of `op`, its input parsed (400 on a bad one) before anything is queued. */
+export function coordinationCommand<O extends keyof CoordinationOps>(
+  op: O,
+  input: CoordinationOps[O]["input"],
+  by: By,
+): Command<CoordinationOps[O]["result"]> {
+  const i = input as Record<string, unknown>;
+  const rid = (what: string, v: unknown) => parse(recordId, v, `${what} id`);
+  switch (op) {
+    case "schedule":
+      return scheduleCommand(parse(timerInput, input, "timer"), by) as never;
+    case "cancelTimer":
+      return cancelTimerCommand(rid("timer", i.timer), by) as never;
+    case "requestApproval":
+      return requestApprovalCommand(parse(approvalInput, input, "approval"), by) as never;
+    case "decide": {
+      const { approval, ...d } = i;
+      return decideCommand(
+        rid("approval", approval),
+        parse(decisionInput, d, "decision"),
+        by,
+      ) as never;
+    }
+    case "addTasks":
+      return addTasksCommand(parse(tasksInput, input, "tasks"), by) as never;
+    case "claim": {
+      const c = parse(claimInput, input, "claim");
+      return claimCommand(c.agent, leaseMs(c.lease), c.task, { ...by, agent: c.agent }) as never;
+    }
+    case "heartbeat": {
+      const { task, ...h } = i;
+      const hb = parse(heartbeatInput, h, "heartbeat");
+      const cmd = heartbeatCommand(rid("task", task), hb.agent, leaseMs(hb.lease), {
+        ...by,
+        agent: hb.agent,
+      });
+      return cmd as never;
+    }
+    case "completeTask": {
+      const { task, ...c } = i;
+      const done = parse(completeInput, c, "completion");
+      const cmd = completeTaskCommand(rid("task", task), done.agent, done.result, {
+        ...by,
+        agent: done.agent,
+      });
+      return cmd as never;
+    }
+    case "failTask": {
+      const { task, ...f } = i;
+      const failed = parse(failInput, f, "failure");
+      const cmd = failTaskCommand(rid("task", task), failed.agent, failed.error, {
+        ...by,
+        agent: failed.agent,
+      });
+      return cmd as never;
+    }
+    case "recordConflict":
+      return recordConflictCommand(parse(conflictInput, input, "conflict"), by) as never;
+    case "resolveConflict": {
+      const { conflict, ...r } = i;
+      const resolution = parse(resolveInput, r, "resolution");
+      return resolveConflictCommand(rid("conflict", conflict), resolution, by) as never;
+    }
+    case "update":
+      return updateCommand(parse(updateInput, input, "update"), by) as never;
+  }
+  throw new ValidationError(`Unknown coordination command '${String(op)}'`);
 }

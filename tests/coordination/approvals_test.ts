@@ -117,3 +117,22 @@ Deno.test("a plan behind an approval: approve releases the tasks, reject drops t
     await rt.close();
   }
 });
+
+Deno.test("a resent command id answers with its first record, however large", async () => {
+  const { rt } = await clockRuntime();
+  try {
+    const s = await rt.create("research");
+    const prompt = "Is this long enough? ".repeat(60);
+    const first = await rt.requestApproval(s.id, { prompt, deadline: "1h" }, { id: "ask-1" });
+    const again = await rt.requestApproval(s.id, { prompt, deadline: "1h" }, { id: "ask-1" });
+    assert.deepEqual(again, first);
+    const tasks = Array.from({ length: 20 }, (_, i) => ({ id: `t${i}`, title: `Task ${i}` }));
+    const plan = await rt.addTasks(s.id, { tasks, approval: { prompt, deadline: "1h" } }, {
+      id: "plan-1",
+    });
+    assert.deepEqual(await rt.addTasks(s.id, { tasks }, { id: "plan-1" }), plan);
+    assert.equal((await rt.approvals(s.id)).length, 2, "applied once each");
+  } finally {
+    await rt.close();
+  }
+});

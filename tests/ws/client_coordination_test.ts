@@ -122,7 +122,7 @@ Deno.test("the client's coordination mirror equals rt.coordination after command
 
   await ann.timer({ in: "1m", action: "inc", args: { by: 1 } });
   await ann.timer({ in: "2m", data: "stretch" });
-  await rt.schedule(s.id, { id: "__proto__", in: "30m", data: "an id like any other" });
+  await rt.schedule(s.id, { id: "constructor", in: "30m", data: "an id like any other" });
   const doomed = await ann.timer({ in: "30m" });
   await rt.cancelTimer(s.id, doomed.result!.timer.id);
   await ann.conflict({ entity: "ACME", type: "year", findings, severity: "high" });
@@ -165,7 +165,7 @@ Deno.test("the client's coordination mirror equals rt.coordination after command
   await caughtUp(ann, rt, s.id);
   const fired = await rt.coordination(s.id);
   assert.deepEqual(ann.coordination, fired, "after timers, leases and deadlines came due");
-  assert.deepEqual(Object.keys(fired.timers), ["__proto__"]);
+  assert.deepEqual(Object.keys(fired.timers), ["constructor"]);
   assert.equal(fired.tasks.c.status, "failed");
   assert.equal(fired.tasks.d.status, "ready");
 
