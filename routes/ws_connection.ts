@@ -40,7 +40,12 @@ export const CLOSE = {
   failed: 4011,
   /** Flooding after `rate_limited` errors (policy violation, like 1008). */
   flood: 4029,
+  /** The server is shutting down: reconnect (to it once restarted, or to another instance). */
+  restart: 4503,
 } as const;
+
+/** How long a drained socket waits for the peer's close frame, in ms. */
+const CLOSE_WAIT_MS = 2_000;
 
 /** How often a blocked queue retries the socket, in ms. */
 const FLUSH_POLL_MS = 5;
@@ -90,6 +95,8 @@ export class WsConnection implements HubMember {
   #lastPing: number;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
+  /** Set by {@linkcode drain}: commands are no longer taken; resolves the drain once none is in flight. */
+  #draining: (() => void) | undefined;
 
   constructor(hub: WsHub, socket: WebSocket, init: ConnectionInit) {
     this.#hub = hub;
@@ -200,6 +207,33 @@ export class WsConnection implements HubMember {
     }
   }
 
+  /**
+   * Takes no new command, waits for the acks of those in flight, then closes
+   * with 4503 and resolves once the close handshake is done (or after
+   * {@linkcode CLOSE_WAIT_MS}), so that a server stopping next does not cut
+   * the close frame short.
+   */
+  drain(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const socket = this.#socket;
+    const closed = new Promise<void>((resolve) => {
+      if (socket.readyState === WebSocket.CLOSED) return resolve();
+      const timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      socket.addEventListener("close", () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+    return new Promise<void>((resolve) => {
+      this.#draining = () => {
+        if (this.#inFlight > 0 && !this.#closed) return;
+        this.shut(CLOSE.restart, "Server is shutting down; reconnect");
+        resolve();
+      };
+      this.#draining();
+    }).then(() => closed);
+  }
+
   /** Closes the socket with `code` and leaves the hub at once. */
   shut(code: number, reason: string): void {
     if (this.#closed) return;
@@ -236,6 +270,7 @@ export class WsConnection implements HubMember {
       });
     }
     if (f.t === "ping") return this.post({ t: "pong" });
+    if (this.#draining) return; // unanswered: the client resends it after it reconnects
     if (this.#inFlight >= this.#hub.settings.maxInFlight) {
       return this.post(rateLimited("Too many commands awaiting their ack", f.id));
     }
@@ -244,10 +279,12 @@ export class WsConnection implements HubMember {
       resolve: (ack) => {
         this.#inFlight--;
         this.post({ t: "ack", id: f.id, ...ack });
+        this.#draining?.();
       },
       reject: (error) => {
         this.#inFlight--;
         this.post(errorFrame(error, f.id));
+        this.#draining?.();
       },
     });
   }

@@ -39,6 +39,8 @@ export type WsSettings = Required<WsOptions>;
 export interface HubMember {
   readonly session: string;
   readonly agent?: string;
+  /** Takes no new command, answers those in flight, then closes with {@linkcode CLOSE}'s `restart`. */
+  drain(): Promise<void>;
   /** Sends a frame through the connection's queue. */
   post(frame: ServerFrame): void;
   /** Pings or closes the connection when it has been silent too long. */
@@ -64,9 +66,11 @@ export class WsHub {
   readonly #members = new Set<HubMember>();
   readonly #sessions = new Map<string, Set<HubMember>>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #draining = false;
 
   constructor(rt: Runtime, opts: WsOptions = {}) {
     this.rt = rt;
+    rt.beforeClose(() => this.drain());
     const rate = opts.rate ?? 200_000;
     this.settings = {
       pingAfterMs: opts.pingAfterMs ?? 60_000,
@@ -102,8 +106,20 @@ export class WsHub {
     for (const m of [...this.#members]) m.heartbeat(now);
   }
 
+  /**
+   * Drains every connection for a shutdown: each takes no new command
+   * (frames that arrive stay unanswered, so a client resends them after it
+   * reconnects), sends the acks of those in flight, and closes with 4503
+   * ("reconnect"). Connections that open meanwhile are drained at once.
+   */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    await Promise.all([...this.#members].map((m) => m.drain()));
+  }
+
   /** Registers an open connection, counts it, and starts the sweep with the first one. */
   open(m: HubMember): void {
+    if (this.#draining) void m.drain();
     this.#members.add(m);
     this.rt.metrics.wsConnections++;
     if (this.#timer === undefined && this.settings.sweepMs > 0) {

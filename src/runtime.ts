@@ -200,6 +200,8 @@ export class Runtime {
   readonly #drainer: OutboxDrainer;
   readonly #hot: HotStore;
   readonly #scheduler: Scheduler;
+  readonly #beforeClose: (() => Promise<void>)[] = [];
+  #drained: Promise<void> | undefined;
   #closed = false;
 
   /** Wires a runtime over opened `stores` and starts its timer; prefer {@linkcode createRuntime}. */
@@ -851,10 +853,35 @@ export class Runtime {
     return this.#drainer.flush();
   }
 
-  /** Drains, flushes and closes the stores. Safe to call twice. */
+  /**
+   * Registers work to run first when the runtime closes, such as draining
+   * the app's WebSockets (their acks go out before the actors stop).
+   */
+  beforeClose(fn: () => Promise<void>): void {
+    this.#beforeClose.push(fn);
+  }
+
+  /**
+   * Runs the `beforeClose` work once: the app's sockets take no new command,
+   * answer those in flight and close with 4503, so clients reconnect. A
+   * server calls it before it stops listening (Deno's `shutdown()` would
+   * close the sockets with 1001 at once); {@linkcode close} calls it too.
+   */
+  drain(): Promise<void> {
+    this.#drained ??= Promise.all(this.#beforeClose.map((fn) => fn().catch(() => {})))
+      .then(() => {});
+    return this.#drained;
+  }
+
+  /**
+   * Drains, flushes and closes the stores. Safe to call twice. First
+   * {@linkcode drain}; then every actor finishes its queue, the outbox
+   * drains to SQL, and the stores close.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.drain();
     await this.#scheduler.stop();
     for (const actor of this.#registry.all()) await actor.exclusive(() => Promise.resolve());
     await this.#drainer.flush();

@@ -289,12 +289,12 @@ export function listView(params, app) {
             "td",
             { class: "session-name" },
             h("a", { href, text: s.name || s.id }),
-            s.name ? h("div", { class: "muted small mono", text: s.id }) : null,
-            (s.tags ?? []).length > 0
+            s.name || (s.tags ?? []).length > 0
               ? h(
                 "div",
-                null,
-                s.tags.slice(0, 6).map((/** @type {string} */ t) =>
+                { class: "session-sub-line" },
+                s.name ? h("span", { class: "muted small mono", text: s.id }) : null,
+                (s.tags ?? []).slice(0, 6).map((/** @type {string} */ t) =>
                   h("span", { class: "tag", text: t })
                 ),
               )

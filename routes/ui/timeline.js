@@ -15,6 +15,8 @@ const ROW = 28;
 const OVERSCAN = 8;
 const PAGE = 500;
 const FIRST_PAGE = 200;
+/** Events a page keeps in memory at most; older ones are dropped and paged in again on demand. */
+const MAX_KEPT = 20_000;
 
 /** @typedef {import("./session_socket.js").EventFrame} EventFrame */
 
@@ -113,18 +115,32 @@ export class Timeline {
    */
   push(events) {
     const top = this.viewport.scrollTop;
+    this.#rebuildView();
+    const before = this.#view.length;
     let added = 0;
     for (const e of events) if (this.#add(e)) added++;
     if (added === 0) return;
     if (this.#oldest === Infinity) this.#oldest = events[0].seq;
+    if (this.#list.length > MAX_KEPT) this.#forgetOldest(this.#list.length - MAX_KEPT);
     this.#dirtyView = true;
     // Keep what the reader looks at in place while new rows arrive above it.
     if (top > ROW) {
       this.#rebuildView();
-      const before = this.#view.length;
+      this.spacer.style.height = `${this.#view.length * ROW}px`;
       this.viewport.scrollTop = top + (this.#view.length - before) * ROW;
     }
     this.draw();
+  }
+
+  /**
+   * Drops the `n` oldest events from memory (a long-running live page); they
+   * page in again from history if the reader scrolls that far.
+   *
+   * @param {number} n
+   */
+  #forgetOldest(n) {
+    for (const e of this.#list.splice(0, n)) this.#bySeq.delete(e.seq);
+    this.#oldest = this.#list[0]?.seq ?? Infinity;
   }
 
   /** Pages older history in, if there is any. */
@@ -311,9 +327,11 @@ export class Timeline {
  */
 export function summary(e) {
   const d = e.data ?? {};
-  const ops = (/** @type {any[] | undefined} */ list) =>
-    (list ?? []).slice(0, 3).map((o) => `${o.op} ${o.path || "/"}`).join(", ") +
-    ((list?.length ?? 0) > 3 ? ` (+${list.length - 3})` : "");
+  const ops = (/** @type {unknown} */ value) => {
+    const list = Array.isArray(value) ? value : [];
+    return list.slice(0, 3).map((o) => `${o.op} ${o.path || "/"}`).join(", ") +
+      (list.length > 3 ? ` (+${list.length - 3})` : "");
+  };
   switch (e.type) {
     case "patch":
     case "hook":

@@ -13,7 +13,12 @@
  * (`Deno.openKv()`), requires `DATABASE_URL` (PostgreSQL) and
  * `DENIZEN_TOKEN`, and lets Deploy choose the address.
  *
- * Stops gracefully on SIGINT or SIGTERM.
+ * Stops gracefully on SIGINT or SIGTERM, within `DENIZEN_SHUTDOWN_MS`
+ * (default 10 s): it stops accepting connections, lets every socket answer
+ * the commands it has in flight and then closes it with 4503 (clients
+ * reconnect), lets every actor finish, drains the outbox to SQL and closes
+ * the stores. Past the bound it exits with 1; what was acked is durable
+ * anyway, and what was not is resent by the clients.
  *
  * @module
  */
@@ -52,13 +57,22 @@ const server = Deno.serve({
   onListen: ({ hostname, port }) => console.log(`Denizen listening on http://${hostname}:${port}`),
 }, rt.app.fetch);
 
+const shutdownMs = Number(Deno.env.get("DENIZEN_SHUTDOWN_MS") ?? 10_000);
 let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: shutting down`);
-  await server.shutdown();
+  const t0 = performance.now();
+  console.log(`${signal}: shutting down (at most ${shutdownMs} ms)`);
+  const bound = setTimeout(() => {
+    console.error(`shutdown took over ${shutdownMs} ms; exiting`);
+    Deno.exit(1);
+  }, shutdownMs);
+  await rt.drain(); // sockets answer what they have in flight, then close with 4503
+  await server.shutdown(); // no new connections; requests in flight finish
   await rt.close();
+  clearTimeout(bound);
+  console.log(`stopped in ${(performance.now() - t0).toFixed(0)} ms`);
   Deno.exit(0);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
