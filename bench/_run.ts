@@ -33,6 +33,18 @@ export interface Config {
   actors: number;
   cold: number;
   queries: number;
+  /** Timers due in one second (figure 12), over `timerSessions` sessions. */
+  timers: number;
+  timerSessions: number;
+  /** Tasks of the shared plan (figure 13; a session holds at most 10,000). */
+  plan: number;
+  /** Agents claiming on that plan, over `agentProcesses` generator processes. */
+  agents: number;
+  agentProcesses: number;
+  /** Longest measured claim run, s, if the plan lasts that long. */
+  claimSeconds: number;
+  /** Pending approvals in the inbox of figure 14. */
+  approvals: number;
 }
 
 /** A figure to record: its medians go to `met`; `ratio` asks for value / baseline. */

@@ -8,11 +8,14 @@
  *   deno task bench --smoke    small and quick (CI); exits non-zero only when a
  *                              figure cannot be measured, never for a missed target
  *   --reps N, --dataset N      override the repetitions or the data set size
- *   --only live|stored         only the live-server figures (1-4, 8-10) or the stored ones (5-7)
+ *   --only live|stored|coordination
+ *                              only the live-server figures (1-4, 8-11), the stored ones (5-7)
+ *                              or those of coordination (12-14: timers, claims, the approvals inbox)
  *
  * @module
  */
 import { flags, num } from "./_args.ts";
+import { coordinationFigures } from "./_coordination.ts";
 import { liveFigures } from "./_live.ts";
 import { type Config, Run } from "./_run.ts";
 import { storedFigures } from "./_stored.ts";
@@ -34,6 +37,13 @@ const FULL: Config = {
   actors: 10_000,
   cold: 20,
   queries: 50,
+  timers: 10_000,
+  timerSessions: 100,
+  plan: 10_000,
+  agents: 200,
+  agentProcesses: 4,
+  claimSeconds: 20,
+  approvals: 100_000,
 };
 
 const SMOKE: Config = {
@@ -51,6 +61,12 @@ const SMOKE: Config = {
   actors: 2_000,
   cold: 5,
   queries: 10,
+  timers: 2_000,
+  plan: 2_000,
+  agents: 20,
+  agentProcesses: 2,
+  claimSeconds: 3,
+  approvals: 5_000,
 };
 
 const f = flags();
@@ -60,7 +76,7 @@ const cfg = { ...base, reps: num(f, "reps", base.reps), dataset: num(f, "dataset
 const tmp = await Deno.makeTempDir({ prefix: "denizen-bench-" });
 const run = new Run(cfg, tmp);
 const only = f.get("only");
-const parts = [liveFigures, storedFigures].filter((p) =>
+const parts = [liveFigures, storedFigures, coordinationFigures].filter((p) =>
   only === undefined || p.name.toLowerCase().startsWith(only)
 );
 for (const part of parts) {

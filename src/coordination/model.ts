@@ -11,10 +11,12 @@
  * @module
  */
 import { z } from "zod";
-import type { Operation } from "fast-json-patch";
 import { parseDuration } from "../duration.ts";
 import { ValidationError } from "../errors.ts";
-import { agentName, patchOps } from "../inputs.ts";
+import { agentName, type PatchOperation, patchOps } from "../inputs.ts";
+
+/** `true` only when `A` and `B` are mutually assignable: keeps the input interfaces in step with their schemas. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 
 /** The four kinds of coordination record. */
 export type RecordType = "timers" | "approvals" | "tasks" | "conflicts";
@@ -33,7 +35,7 @@ export interface Timer {
   /** The action's arguments. */
   args?: unknown;
   /** JSON Patch it applies instead of an action. */
-  patch?: Operation[];
+  patch?: PatchOperation[];
   /** Payload of the `timer.fired` event of a bare reminder. */
   data?: unknown;
   /** The agent that scheduled it, when known. */
@@ -282,8 +284,28 @@ export const timerInput = z.object({
 }).strict().refine((t) => !(t.action !== undefined && t.patch !== undefined), {
   message: "A timer runs an action or applies a patch, not both",
 });
-/** A timer to schedule. */
-export type TimerInput = z.input<typeof timerInput>;
+/** A timer to schedule (`POST …/timers`). */
+export interface TimerInput {
+  /** Its id in the session; generated when absent. */
+  id?: string;
+  /** Due after this duration (`"10m"` or ms); give this or `at`. */
+  in?: string | number;
+  /** Due at this time (ISO-8601 or epoch ms); give this or `in`. */
+  at?: string | number;
+  /** The kind's action to run when due, with `args`. */
+  action?: string;
+  /** The action's arguments. */
+  args?: unknown;
+  /** A JSON Patch to apply when due, instead of an action. */
+  patch?: PatchOperation[];
+  /** The payload of a bare reminder's `timer.fired` event. */
+  data?: unknown;
+}
+// The patch is checked op by op at run time (`patchOps`), as a patch command's ops are.
+const _timerInputMatches: Same<
+  Omit<TimerInput, "patch">,
+  Omit<z.input<typeof timerInput>, "patch">
+> = true;
 /** Timer input as parsed. */
 export type TimerSpec = z.output<typeof timerInput>;
 
@@ -296,8 +318,22 @@ export const approvalInput = z.object({
   onDeadline: z.string().min(1).max(64).optional(),
   data: z.unknown().optional(),
 }).strict();
-/** An approval to request. */
-export type ApprovalInput = z.input<typeof approvalInput>;
+/** An approval to request (`POST …/approvals`, the `approval` frame, `ctx.requestApproval`). */
+export interface ApprovalInput {
+  /** Its id in the session; generated when absent. */
+  id?: string;
+  /** What the person is asked. */
+  prompt: string;
+  /** The options offered. Default `["approve", "reject"]`. */
+  options?: string[];
+  /** A duration from now (`"30m"`, or ms) or an ISO time. */
+  deadline: string | number;
+  /** The option taken when the deadline passes; without it the approval expires. */
+  onDeadline?: string;
+  /** Free-form context for the person. */
+  data?: unknown;
+}
+const _approvalInputMatches: Same<ApprovalInput, z.input<typeof approvalInput>> = true;
 /** Approval input as parsed. */
 export type ApprovalSpec = z.output<typeof approvalInput>;
 
@@ -307,8 +343,16 @@ export const decisionInput = z.object({
   by: z.string().min(1).max(128).optional(),
   comment: z.string().max(4096).optional(),
 }).strict();
-/** A decision. */
-export type DecisionInput = z.input<typeof decisionInput>;
+/** A decision (`POST …/approvals/:aid/decision`). */
+export interface DecisionInput {
+  /** One of the approval's options. */
+  option: string;
+  /** Who decides. */
+  by?: string;
+  /** Why. */
+  comment?: string;
+}
+const _decisionInputMatches: Same<DecisionInput, z.input<typeof decisionInput>> = true;
 /** Decision input as parsed. */
 export type DecisionSpec = z.output<typeof decisionInput>;
 
@@ -325,8 +369,25 @@ export const tasksInput = z.object({
   tasks: z.array(taskSpec).min(1).max(1000),
   approval: approvalInput.omit({ options: true, onDeadline: true }).optional(),
 }).strict();
-/** Tasks to add to the plan, optionally behind an approval. */
-export type TasksInput = z.input<typeof tasksInput>;
+/** Tasks to add to the plan (`POST …/tasks`), optionally behind an approval. */
+export interface TasksInput {
+  /** The tasks, 1 to 1,000. */
+  tasks: {
+    /** Unique in the session. */
+    id: string;
+    /** What to do. */
+    title: string;
+    /** Tasks that must be done first. */
+    deps?: string[];
+    /** Free-form input for the agent. */
+    data?: unknown;
+    /** Lapsed leases before the task fails. Default 3. */
+    maxAttempts?: number;
+  }[];
+  /** Hold the tasks back until a person approves: `approve` releases them, `reject` drops them. */
+  approval?: { id?: string; prompt: string; deadline: string | number; data?: unknown };
+}
+const _tasksInputMatches: Same<TasksInput, z.input<typeof tasksInput>> = true;
 /** Tasks input as parsed. */
 export type TasksSpec = z.output<typeof tasksInput>;
 
@@ -338,8 +399,16 @@ export const claimInput = z.object({
   lease: leaseText.optional(),
   task: recordId.optional(),
 }).strict();
-/** A claim. */
-export type ClaimInput = z.input<typeof claimInput>;
+/** A claim (`POST …/tasks/claim`). */
+export interface ClaimInput {
+  /** The agent that claims. */
+  agent: string;
+  /** The lease (`"60s"` or ms). Default 60 s. */
+  lease?: string | number;
+  /** The task to claim; default the oldest ready one. */
+  task?: string;
+}
+const _claimInputMatches: Same<ClaimInput, z.input<typeof claimInput>> = true;
 /** Claim input as parsed. */
 export type ClaimSpec = z.output<typeof claimInput>;
 
@@ -369,8 +438,22 @@ export const conflictInput = z.object({
   severity: z.enum(["low", "medium", "high", "critical"]),
   strategy: z.string().max(256).optional(),
 }).strict();
-/** A conflict to record. */
-export type ConflictInput = z.input<typeof conflictInput>;
+/** A conflict to record (`POST …/conflicts`, `ctx.recordConflict`). */
+export interface ConflictInput {
+  /** Its id in the session; generated when absent. */
+  id?: string;
+  /** What the findings are about. */
+  entity: string;
+  /** What kind of contradiction. */
+  type: string;
+  /** The findings, 2 to 32. */
+  findings: Finding[];
+  /** How much it matters. */
+  severity: Severity;
+  /** How it should be resolved. */
+  strategy?: string;
+}
+const _conflictInputMatches: Same<ConflictInput, z.input<typeof conflictInput>> = true;
 /** Conflict input as parsed. */
 export type ConflictSpec = z.output<typeof conflictInput>;
 
@@ -379,8 +462,14 @@ export const resolveInput = z.object({
   resolution: z.unknown().refine((v) => v !== undefined, "A resolution is required"),
   by: z.string().min(1).max(128).optional(),
 }).strict();
-/** A resolution. */
-export type ResolveInput = z.input<typeof resolveInput>;
+/** A resolution (`POST …/conflicts/:cid/resolve`). */
+export interface ResolveInput {
+  /** The resolution, any JSON. */
+  resolution: unknown;
+  /** Who resolved it. */
+  by?: string;
+}
+const _resolveInputMatches: Same<ResolveInput, z.input<typeof resolveInput>> = true;
 /** Resolve input as parsed. */
 export type ResolveSpec = z.output<typeof resolveInput>;
 
