@@ -53,6 +53,8 @@ export interface BuiltUnit {
   head: Head;
   /** The command pages the unit writes, for the memory to adopt once it commits. */
   pages?: CommandPages;
+  /** The soonest due time of the scheduler's index keys the unit writes, if any. */
+  nextDue?: number;
   /** Deletes blobs written for this unit. */
   discard(): Promise<void>;
 }
@@ -134,8 +136,11 @@ export async function buildUnit(
     if (after.get(k)?.[1] === key[1]) after.delete(k); // still due at the same time
     else mutations.push({ type: "delete", key });
   }
+  let nextDue: number | undefined;
   for (const key of after.values()) {
-    set(key, NO_VALUE, Math.max(0, (key[1] as number) - now) + opts.graceMs);
+    const due = key[1] as number;
+    set(key, NO_VALUE, Math.max(0, due - now) + opts.graceMs);
+    if (nextDue === undefined || due < nextDue) nextDue = due;
   }
   for (const key of turn.stale) mutations.push({ type: "delete", key });
 
@@ -216,6 +221,7 @@ export async function buildUnit(
     },
     head,
     pages,
+    nextDue,
     discard: async () => {
       await Promise.all(blobs.map((k) => opts.hot.blobs.delete(k).catch(() => {})));
     },

@@ -11,6 +11,8 @@ import {
   RECORD_TYPES,
   type RecordOf,
   type RecordType,
+  type Task,
+  type TaskStatus,
 } from "../src/coordination/model.ts";
 
 /** One changed record: its new value, or null when removed. */
@@ -27,11 +29,20 @@ interface Undo {
 
 const keyOf = (type: RecordType, id: string) => `${type}\u0000${id}`;
 
-/** The records as a command sees and changes them. */
+/**
+ * The records as a command sees and changes them. Counts, the plan's status
+ * counts and the ready tasks in claim order are derived from the committed
+ * records once per draft (a batch) and kept current from the changes, so a
+ * claim or a put costs what the batch changed, not what the session holds.
+ */
 export class CoordDraft {
   readonly #base: Coordination;
   readonly #changes = new Map<string, CoordChange>();
   readonly #journal: Undo[] = [];
+  #baseCounts: Partial<Record<RecordType, number>> = {};
+  #baseStatus: Map<TaskStatus, number> | undefined;
+  #baseReady: Task[] | undefined;
+  #baseDependants: Map<string, string[]> | undefined;
 
   constructor(base: Coordination) {
     this.#base = base;
@@ -81,6 +92,84 @@ export class CoordDraft {
     this.#changes.set(key, change);
   }
 
+  /** How many records of `type` there are, as changed so far. */
+  count(type: RecordType): number {
+    const base = this.#baseCounts[type] ??= Object.keys(this.#base[type]).length;
+    let n = base;
+    for (const c of this.#changes.values()) {
+      if (c.type !== type) continue;
+      if (Object.hasOwn(this.#base[type], c.id)) n--;
+      if (c.value !== null) n++;
+    }
+    return n;
+  }
+
+  /** How many tasks are in `status`, as changed so far. */
+  tasksIn(status: TaskStatus): number {
+    if (this.#baseStatus === undefined) {
+      this.#baseStatus = new Map();
+      for (const t of Object.values(this.#base.tasks)) {
+        this.#baseStatus.set(t.status, (this.#baseStatus.get(t.status) ?? 0) + 1);
+      }
+    }
+    let n = this.#baseStatus.get(status) ?? 0;
+    for (const c of this.#changes.values()) {
+      if (c.type !== "tasks") continue;
+      if (Object.hasOwn(this.#base.tasks, c.id) && this.#base.tasks[c.id].status === status) n--;
+      if (c.value !== null && (c.value as Task).status === status) n++;
+    }
+    return n;
+  }
+
+  /** The ready task added first (the next to claim), as changed so far. */
+  oldestReady(): Task | undefined {
+    this.#baseReady ??= Object.values(this.#base.tasks).filter((t) => t.status === "ready")
+      .sort((a, b) => a.order - b.order);
+    let best: Task | undefined;
+    for (const t of this.#baseReady) {
+      // A base task the batch changed is judged by its change, below.
+      if (!this.#changes.has(keyOf("tasks", t.id))) {
+        best = t;
+        break;
+      }
+    }
+    for (const c of this.#changes.values()) {
+      const t = c.value as Task | null;
+      if (
+        c.type === "tasks" && t?.status === "ready" && (best === undefined || t.order < best.order)
+      ) {
+        best = t;
+      }
+    }
+    return best;
+  }
+
+  /** The tasks that depend on task `id`, as changed so far. */
+  dependants(id: string): Task[] {
+    if (this.#baseDependants === undefined) {
+      this.#baseDependants = new Map();
+      for (const t of Object.values(this.#base.tasks)) {
+        for (const d of t.deps) {
+          const list = this.#baseDependants.get(d);
+          if (list) list.push(t.id);
+          else this.#baseDependants.set(d, [t.id]);
+        }
+      }
+    }
+    const ids = new Set(this.#baseDependants.get(id));
+    for (const c of this.#changes.values()) {
+      if (c.type === "tasks" && c.value !== null && (c.value as Task).deps.includes(id)) {
+        ids.add(c.id);
+      }
+    }
+    const out: Task[] = [];
+    for (const tid of ids) {
+      const t = this.get("tasks", tid);
+      if (t?.deps.includes(id)) out.push(t);
+    }
+    return out.sort((a, b) => a.order - b.order);
+  }
+
   /** A mark to {@linkcode rollback} to. */
   mark(): number {
     return this.#journal.length;
@@ -98,6 +187,11 @@ export class CoordDraft {
   /** Whether anything changed. */
   get changed(): boolean {
     return this.#changes.size > 0;
+  }
+
+  /** How many records changed. */
+  get size(): number {
+    return this.#changes.size;
   }
 
   /** The changes, one per record. */

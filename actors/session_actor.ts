@@ -67,6 +67,8 @@ export interface ActorEnv extends UnitOptions {
   readonly sharedKv: boolean;
   /** Called after every commit, with its events. */
   committed(events: readonly SessionEvent[]): void;
+  /** Called after a commit that put a record on the scheduler's index, with its due time. */
+  scheduled(dueMs: number): void;
 }
 
 /** Where an answer goes: the value once it is ready, or the error. */
@@ -110,6 +112,13 @@ function recallResult(events: readonly SessionEvent[]): unknown {
 
 /** The records of a session that has none yet (never changed: a turn's draft copies on write). */
 const NO_RECORDS = emptyCoordination();
+
+/**
+ * Coordination records one batch changes, after which the rest waits for the
+ * next batch: each costs up to three KV mutations (the record, its old and
+ * its new index key), and an atomic takes 1,000.
+ */
+const BATCH_RECORDS = 250;
 
 /** Event bytes in one batch; with a 512 KiB snapshot this stays under KV's 800 KiB per atomic. */
 const BATCH_EVENT_BYTES = 128 * 1024;
@@ -356,7 +365,7 @@ export class SessionActor {
     let eventBytes = 0;
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i];
-      if (eventBytes > BATCH_EVENT_BYTES) {
+      if (eventBytes > BATCH_EVENT_BYTES || turn.coord.size > BATCH_RECORDS) {
         // Keep one atomic under KV's size limit: the rest goes in the next batch.
         this.#queue.unshift(...batch.splice(i));
         break;
@@ -423,6 +432,7 @@ export class SessionActor {
     };
     this.#stateBytes = turn.stateBytes;
     this.#commands?.remember(records, built.head, built.pages);
+    if (built.nextDue !== undefined) env.scheduled(built.nextDue);
     const events = turn.events;
     return () => {
       // Broadcast first: a socket then sends a command's events before its ack, so a client

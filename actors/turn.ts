@@ -243,9 +243,8 @@ export class Turn {
 
 /** Done ÷ total while the plan has tasks (SPEC §9.3); undefined without a plan. */
 function planProgress(coord: CoordDraft): number | undefined {
-  const tasks = coord.values("tasks");
-  if (tasks.length === 0) return undefined;
-  return tasks.filter((t) => t.status === "done").length / tasks.length;
+  const total = coord.count("tasks");
+  return total === 0 ? undefined : coord.tasksIn("done") / total;
 }
 
 function toOperation(p: Patch): Operation {

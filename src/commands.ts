@@ -184,14 +184,16 @@ export function inContext(
   };
   let phase: string | undefined;
   const session = turn.head;
-  const coordination = turn.coord.result();
+  let coordination: Coordination | undefined;
   const ops = turn.mutate((draft) => {
     const ctx: ActionContext<Record<string, unknown>> = {
       state: draft,
       session,
       agent,
       now: turn.now,
-      coordination,
+      get coordination() {
+        return coordination ??= turn.coord.result(); // a copy of what changed: only on use
+      },
       emit: (type, data) => {
         const d = toJson(data);
         after.push(() => void turn.emit(String(type), d, agent));

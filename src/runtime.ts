@@ -245,6 +245,7 @@ export class Runtime {
       graceMs: opts.graceMs ?? 86_400_000,
       snapshotEvery: opts.snapshotEvery ?? 64,
       committed: (events) => this.#drainer.notify(events.length),
+      scheduled: (dueMs) => this.#scheduler.wake(dueMs),
     }, { idleMs: opts.idleMs, maxActors: opts.maxActors });
     this.metrics.gauges = () => ({
       actors: this.#registry.size,

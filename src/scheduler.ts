@@ -16,7 +16,10 @@ import type { Clock } from "./clock.ts";
 import { keys } from "./hot/hot_store.ts";
 
 /** Keys read per page of a pass. */
-const PAGE = 1000;
+const PAGE = 500;
+
+/** Keys handed out and not yet settled, at most, during a pass. */
+const IN_FLIGHT = 20_000;
 
 /** A job that runs every `everyMs`. */
 export interface Job {
@@ -47,32 +50,61 @@ export class Scheduler {
   readonly #opts: SchedulerOptions;
   readonly #lastRun = new Map<string, number>();
   readonly #running = new Map<string, Promise<unknown>>();
+  readonly #pollMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #armedAt = Infinity;
   #pass: Promise<number> | undefined;
+  #started = false;
   #stopped = false;
   /** Keys handed out by passes so far. */
   fired = 0;
 
   constructor(opts: SchedulerOptions) {
     this.#opts = opts;
+    this.#pollMs = opts.pollMs ?? 250;
   }
 
-  /** Starts the loop: a pass at once (what came due while the process was down), then every `pollMs`. */
+  /**
+   * Starts the loop: a pass at once (what came due while the process was
+   * down), then a pass whenever the next key is due, and at least every
+   * `pollMs` (another instance on the same KV may have added keys).
+   */
   start(): void {
-    const pollMs = this.#opts.pollMs ?? 250;
-    if (pollMs <= 0 || this.#timer !== undefined) return;
+    if (this.#pollMs <= 0 || this.#started) return;
+    this.#started = true;
     const now = this.#opts.clock.now();
     for (const job of this.#opts.jobs ?? []) this.#lastRun.set(job.name, now);
-    const loop = async () => {
-      this.#runJobs();
-      await this.runDue().catch((e) => this.#opts.onError?.("due pass", e));
-      if (!this.#stopped) {
-        this.#timer = setTimeout(loop, pollMs);
-        Deno.unrefTimer(this.#timer);
-      }
-    };
-    this.#timer = setTimeout(loop, 0);
+    this.#arm(0);
+  }
+
+  /** A key due at `dueMs` was just written here: the loop wakes for it, not at its next poll. */
+  wake(dueMs: number): void {
+    if (!this.#started || this.#stopped) return;
+    this.#arm(Math.max(0, dueMs - this.#opts.clock.now()));
+  }
+
+  /** Runs the loop in `delayMs` (at most `pollMs`), unless it runs sooner already. */
+  #arm(delayMs: number): void {
+    const wait = Math.min(Math.max(0, delayMs), this.#pollMs);
+    const at = performance.now() + wait;
+    if (this.#timer !== undefined && this.#armedAt <= at) return;
+    clearTimeout(this.#timer);
+    this.#armedAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#armedAt = Infinity;
+      void this.#loop();
+    }, wait);
     Deno.unrefTimer(this.#timer);
+  }
+
+  async #loop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#runJobs();
+    await this.runDue().catch((e) => this.#opts.onError?.("due pass", e));
+    const next = await this.nextDue().catch(() => undefined);
+    if (this.#stopped) return;
+    this.#arm(next === undefined ? this.#pollMs : next - this.#opts.clock.now());
   }
 
   /** Stops the loop and waits for a pass and jobs in progress. */
@@ -100,24 +132,27 @@ export class Scheduler {
     return undefined;
   }
 
+  /**
+   * Reads the index up to now and hands each key out as it is read, with at
+   * most {@linkcode IN_FLIGHT} unsettled, so firing starts with the first
+   * key rather than after a page. A key read again before its commit removed
+   * it finds nothing due: its command is a no-op.
+   */
   async #runPass(): Promise<number> {
     const { kv, clock } = this.#opts;
+    const range = { start: keys.dueAll, end: [...keys.dueAll, clock.now() + 1] };
+    const inFlight = new Set<Promise<void>>();
     let handled = 0;
-    // Each page is settled before the next is read, so its keys are gone (or kept for a reason).
-    for (let page = 0; page < 1000; page++) {
-      const now = clock.now();
-      const due: Deno.KvKey[] = [];
-      const range = { start: keys.dueAll, end: [...keys.dueAll, now + 1] };
-      for await (const e of kv.list(range, { limit: PAGE })) due.push(e.key);
-      if (due.length === 0) break;
-      const results = await Promise.allSettled(due.map((key) => this.#opts.fire(key)));
-      for (const r of results) {
-        if (r.status === "rejected") this.#opts.onError?.("due key", r.reason);
-      }
-      handled += due.length;
-      this.fired += due.length;
-      if (due.length < PAGE || results.every((r) => r.status === "rejected")) break;
+    for await (const e of kv.list(range, { batchSize: PAGE })) {
+      const p: Promise<void> = this.#opts.fire(e.key)
+        .catch((error) => this.#opts.onError?.("due key", error))
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      handled++;
+      if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
+    this.fired += handled;
     return handled;
   }
 

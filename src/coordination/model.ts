@@ -366,12 +366,12 @@ const taskSpec = z.object({
 
 /** `POST …/tasks`. */
 export const tasksInput = z.object({
-  tasks: z.array(taskSpec).min(1).max(1000),
+  tasks: z.array(taskSpec).min(1).max(500),
   approval: approvalInput.omit({ options: true, onDeadline: true }).optional(),
 }).strict();
 /** Tasks to add to the plan (`POST …/tasks`), optionally behind an approval. */
 export interface TasksInput {
-  /** The tasks, 1 to 1,000. */
+  /** The tasks, 1 to 500 (each is a KV key of the same atomic). */
   tasks: {
     /** Unique in the session. */
     id: string;

@@ -344,9 +344,7 @@ export function claim(
       );
     }
   } else {
-    for (const t of turn.coord.values("tasks")) {
-      if (t.status === "ready" && (task === undefined || t.order < task.order)) task = t;
-    }
+    task = turn.coord.oldestReady();
     if (task === undefined) return null;
   }
   const claimed: Task = {
@@ -406,10 +404,8 @@ export function completeTask(turn: Turn, id: string, agent: string, result?: unk
   if (result !== undefined) task.result = result;
   put(turn, "tasks", task);
   const ready: string[] = [];
-  for (const d of turn.coord.values("tasks")) {
-    if (
-      d.status === "blocked" && d.gate === undefined && d.deps.includes(id) && depsDone(turn, d)
-    ) {
+  for (const d of turn.coord.dependants(id)) {
+    if (d.status === "blocked" && d.gate === undefined && depsDone(turn, d)) {
       put(turn, "tasks", { ...d, status: "ready", updatedAt: turn.at });
       ready.push(d.id);
     }

@@ -314,3 +314,23 @@ Deno.test("a record id of __proto__ is refused, whatever the record", async () =
     await rt.close();
   }
 });
+
+Deno.test("500 tasks in one request commit in one atomic; 501 are refused with 400; 250 claims at once all commit", async () => {
+  const { rt } = await clockRuntime();
+  try {
+    const s = await rt.create("research");
+    const many = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ id: `t${from + i}`, title: `T${from + i}` }));
+    await assert.rejects(rt.addTasks(s.id, { tasks: many(0, 501) }), ValidationError);
+    await rt.addTasks(s.id, { tasks: many(0, 500) });
+    await rt.addTasks(s.id, { tasks: many(500, 500) });
+    const claims = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => rt.claim(s.id, { agent: `g${i}` })),
+    );
+    assert.equal(new Set(claims.map((t) => t!.id)).size, 600);
+    assert.equal((await rt.tasks(s.id, { status: "claimed" })).length, 600);
+    assert.deepEqual(claims.slice(0, 3).map((t) => t!.id), ["t0", "t1", "t2"], "oldest first");
+  } finally {
+    await rt.close();
+  }
+});

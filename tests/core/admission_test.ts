@@ -82,6 +82,7 @@ Deno.test("commands that arrive while a session waits for admission are committe
     graceMs: 86_400_000,
     snapshotEvery: 64,
     committed: () => {},
+    scheduled: () => {},
   });
   try {
     await actor.submit(createCommand({ id: "s1", state: { log: [] } }, defaultKind, DEFAULT_TTL));
