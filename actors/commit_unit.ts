@@ -34,7 +34,6 @@ import { DEFAULT_TTL } from "../src/kind.ts";
 import type { Session } from "../src/session.ts";
 import type { CommitUnit } from "./group_commit.ts";
 import type { Turn } from "./turn.ts";
-import { recordCount } from "./coord_draft.ts";
 
 /** The value of an index key: the key says it all. */
 const NO_VALUE = new Uint8Array(0);
@@ -121,17 +120,18 @@ export async function buildUnit(
   };
 
   // Coordination: the changed records, and the scheduler's index keys that moved with them.
-  const coord = turn.coord.result();
-  const held = turn.coord.changed ? recordCount(coord) : head.records ?? 0;
+  const held = turn.coord.changed ? turn.coord.total() : head.records ?? 0;
   if ((head.records ?? 0) !== held) head = { ...head, records: held || undefined };
   for (const c of turn.coord.changes()) {
     const key = keys.record(id, c.type, c.id);
     if (c.value === null) mutations.push({ type: "delete", key });
     else set(key, utf8Encoder.encode(JSON.stringify(c.value)));
   }
+  // A status that moved puts every record on the index or takes it off; else only the changed.
   const statusMoved = base !== undefined && base.head.status !== head.status;
-  const before = base ? dueKeys(base.head, base.coord, statusMoved ? undefined : turn.coord) : [];
-  const after = new Map(dueKeys(head, coord, statusMoved ? undefined : turn.coord));
+  const only = statusMoved ? undefined : turn.coord;
+  const before = base ? dueKeys(base.head, base.coord, only) : [];
+  const after = new Map(dueKeys(head, statusMoved ? turn.coord.result() : turn.coord, only));
   for (const [k, key] of before) {
     if (after.get(k)?.[1] === key[1]) after.delete(k); // still due at the same time
     else mutations.push({ type: "delete", key });

@@ -199,7 +199,29 @@ export class CoordDraft {
     return this.#changes.values();
   }
 
-  /** The records with the changes applied; types that did not change are shared with the base. */
+  /**
+   * Applies the changes to the base records in place and returns them: for
+   * the actor, once the commit succeeded, so a batch costs what it changed.
+   * The base must be the actor's own (never shared with a reader that
+   * expects it to stay as it was; `Runtime.coordination` hands out copies).
+   */
+  commit(): Coordination {
+    for (const c of this.#changes.values()) {
+      const records = this.#base[c.type] as Record<string, CoordRecord>;
+      if (c.value === null) delete records[c.id];
+      else records[c.id] = c.value;
+    }
+    return this.#base;
+  }
+
+  /** How many records there are of every type, as changed so far. */
+  total(): number {
+    let n = 0;
+    for (const type of RECORD_TYPES) n += this.count(type);
+    return n;
+  }
+
+  /** The records with the changes applied, as a copy; types that did not change are shared with the base. */
   result(): Coordination {
     if (this.#changes.size === 0) return this.#base;
     const out = { ...this.#base };

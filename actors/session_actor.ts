@@ -110,9 +110,6 @@ function recallResult(events: readonly SessionEvent[]): unknown {
   return data.result;
 }
 
-/** The records of a session that has none yet (never changed: a turn's draft copies on write). */
-const NO_RECORDS = emptyCoordination();
-
 /**
  * Coordination records one batch changes, after which the rest waits for the
  * next batch: each costs up to three KV mutations (the record, its old and
@@ -355,7 +352,7 @@ export class SessionActor {
       kind: base ? env.kinds.get(head.kind) : undefined,
       stateBytes: this.#stateBytes,
       now,
-      coord: base?.coord ?? NO_RECORDS,
+      coord: base?.coord ?? emptyCoordination(),
     });
     const settles: Settle[] = [];
     const accepted: { p: Pending; version: number; result: unknown }[] = [];
@@ -427,7 +424,7 @@ export class SessionActor {
     this.#hot = {
       head: built.head,
       state: turn.state,
-      coord: turn.coord.result(),
+      coord: turn.coord.commit(),
       versionstamp: outcome.versionstamp,
     };
     this.#stateBytes = turn.stateBytes;

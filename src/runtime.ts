@@ -716,7 +716,16 @@ export class Runtime {
   async coordination(id: string): Promise<Coordination> {
     assertId(id);
     const hot = await this.#registry.get(id).readHot();
-    if (hot && !TERMINAL.has(hot.head.status)) return hot.coord;
+    // A copy of each type's map: the actor updates its own in place after each commit.
+    if (hot && !TERMINAL.has(hot.head.status)) {
+      const c = hot.coord;
+      return {
+        timers: { ...c.timers },
+        approvals: { ...c.approvals },
+        tasks: { ...c.tasks },
+        conflicts: { ...c.conflicts },
+      };
+    }
     await this.#drainer.drainCommitted();
     const rec = await this.history.getSession(id);
     if (!rec) {

@@ -43,7 +43,7 @@ function put<T extends RecordType>(turn: Turn, type: T, record: RecordOf[T]): vo
     );
   }
   if (
-    turn.coord.get(type, record.id) === undefined && turn.coord.values(type).length >= MAX_RECORDS
+    turn.coord.get(type, record.id) === undefined && turn.coord.count(type) >= MAX_RECORDS
   ) {
     throw new TooLargeError(`A session holds at most ${MAX_RECORDS} ${type}`);
   }

@@ -146,7 +146,7 @@ export function dueKey(due: number, id: string, type: RecordType, rid: string): 
  */
 export function dueKeys(
   head: Head,
-  coord: Coordination,
+  coord: Coordination | RecordLookup,
   only?: { changes(): Iterable<{ type: RecordType; id: string }> },
 ): [string, Deno.KvKey][] {
   const out: [string, Deno.KvKey][] = [];
@@ -155,14 +155,24 @@ export function dueKeys(
     const due = r === undefined ? undefined : dueOf(type, r);
     if (due !== undefined) out.push([`${type}\u0000${r!.id}`, dueKey(due, head.id, type, r!.id)]);
   };
+  const get = "get" in coord
+    ? (type: RecordType, id: string) => coord.get(type, id)
+    : (type: RecordType, id: string) =>
+      Object.hasOwn(coord[type], id) ? coord[type][id] as CoordRecord : undefined;
   if (only) {
-    for (const c of only.changes()) {
-      add(c.type, Object.hasOwn(coord[c.type], c.id) ? coord[c.type][c.id] : undefined);
-    }
+    for (const c of only.changes()) add(c.type, get(c.type, c.id));
   } else {
-    for (const type of RECORD_TYPES) for (const r of Object.values(coord[type])) add(type, r);
+    const all = "get" in coord ? undefined : coord;
+    if (all === undefined) throw new Error("dueKeys of every record needs the records");
+    for (const type of RECORD_TYPES) for (const r of Object.values(all[type])) add(type, r);
   }
   return out;
+}
+
+/** Reads one record, as a turn's draft does. */
+export interface RecordLookup {
+  /** The record of `type` and `id`, or undefined. */
+  get(type: RecordType, id: string): CoordRecord | undefined;
 }
 
 /** A stored outbox value: entries, each inline or spilled to the blob store. */
