@@ -9,5 +9,5 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update >&2
-  apt-get install -y --no-install-recommends "${missing[@]}" >&2
+  apt-get install -y "${missing[@]}" >&2
 fi

@@ -18,6 +18,7 @@ import { healthRoutes } from "./health.ts";
 import { historyRoutes } from "./history.ts";
 import { lifecycleRoutes } from "./lifecycle.ts";
 import { sessionRoutes } from "./sessions.ts";
+import { mountInspector } from "./ui.ts";
 import { wsRoute } from "./ws.ts";
 import type { WsOptions } from "./ws_hub.ts";
 
@@ -57,5 +58,6 @@ export function createApp(rt: Runtime, opts: AppOptions = {}): Hono {
   const root = new Hono();
   root.onError(onError);
   root.notFound(notFound);
-  return root.route("/", app);
+  return mountInspector(root).route("/", app); // /ui is static and needs no token
+
 }

@@ -1,10 +1,12 @@
 /**
- * A few DOM helpers: `h` builds elements, `ask` opens a modal dialog that
- * confirms or asks for a value, `toast` shows a short notice. Text always
- * goes in as text nodes, never as HTML.
+ * DOM helpers: `h` builds elements, `ask` opens a modal dialog that
+ * confirms or asks for a value, `toast` shows a short notice; and the small
+ * widgets every view uses (progress bar, status pill, the "Decide as" name
+ * field). Text always goes in as text nodes, never as HTML.
  *
  * @module
  */
+import { decider, setDecider } from "./api.js";
 
 /**
  * Creates an element. `props` sets `class`, `text`, `dataset`, `style`
@@ -19,7 +21,7 @@
 export function h(tag, props, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props ?? {})) {
-    if (value === undefined || value === null || value === false) continue;
+    if (value === undefined || value === null || (value === false && !(key in el))) continue;
     if (key === "class") el.className = String(value);
     else if (key === "text") el.textContent = String(value);
     else if (key === "dataset") Object.assign(el.dataset, value);
@@ -241,4 +243,31 @@ export function progressBar(value, label) {
  */
 export function statusPill(status) {
   return h("span", { class: `pill status-${status}`, text: status });
+}
+
+/**
+ * A "Decide as" / "Claim as" field bound to the name kept in localStorage.
+ *
+ * @param {string} label
+ * @returns {HTMLElement}
+ */
+export function nameField(label) {
+  const input = /** @type {HTMLInputElement} */ (h("input", {
+    type: "text",
+    class: "name-input",
+    name: "as",
+    value: decider(),
+    maxlength: "128",
+    spellcheck: false,
+    "aria-label": label,
+  }));
+  input.addEventListener("change", () => {
+    const v = input.value.trim();
+    if (/^[A-Za-z0-9_.:@-]{1,128}$/.test(v)) setDecider(v);
+    else {
+      toast("Names are 1-128 of letters, digits and _.:@-", "error");
+      input.value = decider();
+    }
+  });
+  return h("label", { class: "inline-field" }, h("span", { text: label }), input);
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { api, ApiError, saveBlob, seg } from "./api.js";
+import { api, errorMessage, saveBlob, seg } from "./api.js";
 import { ask, fill, h, throttle, toast } from "./dom.js";
 import { ago, bytes, pretty, short, when } from "./format.js";
 
@@ -348,7 +348,7 @@ export class CheckpointsPanel {
       this.host.restored(s);
       toast(`Restored ${cp.id}`);
     } catch (error) {
-      toast(messageOf(error), "error");
+      toast(errorMessage(error), "error");
     }
   }
 
@@ -367,16 +367,7 @@ export class CheckpointsPanel {
       });
       this.host.forked(s.id);
     } catch (error) {
-      toast(messageOf(error), "error");
+      toast(errorMessage(error), "error");
     }
   }
-}
-
-/**
- * @param {unknown} error
- * @returns {string}
- */
-export function messageOf(error) {
-  if (error instanceof ApiError) return error.message;
-  return error instanceof Error ? error.message : String(error);
 }

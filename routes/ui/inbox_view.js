@@ -6,9 +6,10 @@
  * @module
  */
 import { api, qs } from "./api.js";
-import { approvalCard, nameField, tickTimes } from "./coordination_panels.js";
-import { fill, h, statusPill } from "./dom.js";
+import { approvalCard } from "./approvals_panel.js";
+import { fill, h, nameField, statusPill } from "./dom.js";
 import { short, when } from "./format.js";
+import { tickTimes } from "./live_times.js";
 
 const PAGE = 50;
 const POLL_MS = 3000;

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { api, download, seg } from "./api.js";
+import { api, download, errorMessage, seg } from "./api.js";
 import { ask, fill, h, toast } from "./dom.js";
-import { messageOf } from "./history_panels.js";
 
 /**
  * @typedef {{
@@ -160,7 +159,7 @@ export class SessionActions {
         }
       }
     } catch (error) {
-      toast(messageOf(error), "error");
+      toast(errorMessage(error), "error");
     } finally {
       this.#busy = false;
       this.render();

@@ -1,34 +1,32 @@
 /**
  * One session, live: the page opens the session's WebSocket, keeps a mirror
  * from the welcome and the events, and redraws only the panels an event
- * touched, at most once per frame. History panels page from the HTTP API.
- * After a drop (a server restart, say) the socket resumes with `since`; a
- * snapshot welcome reloads the history panels too.
+ * touched, at most once per frame (the state tree at most five times a
+ * second). History panels page from the HTTP API. After a drop (a server
+ * restart, say) the socket resumes with `since`; a snapshot welcome reloads
+ * the history panels too.
  *
  * @module
  */
+import { AgentsPanel } from "./agents_panel.js";
 import { api, ApiError, seg } from "./api.js";
-import {
-  ApprovalsPanel,
-  ConflictsPanel,
-  since,
-  TaskBoard,
-  tickTimes,
-  TimersPanel,
-  until,
-} from "./coordination_panels.js";
-import { fill, h, perFrame, progressBar, statusPill, throttle } from "./dom.js";
-import { short, when } from "./format.js";
+import { ApprovalsPanel } from "./approvals_panel.js";
+import { ConflictsPanel } from "./conflicts_panel.js";
+import { fill, h, perFrame, throttle } from "./dom.js";
 import { CheckpointsPanel, MessagesPanel, ResultsPanel } from "./history_panels.js";
 import { JsonTree } from "./json_tree.js";
+import { tickTimes } from "./live_times.js";
 import { SessionActions } from "./session_actions.js";
+import { SessionHead } from "./session_head.js";
 import { SessionMirror } from "./session_mirror.js";
 import { SessionSocket } from "./session_socket.js";
+import { TaskBoard } from "./task_board.js";
 import { Timeline } from "./timeline.js";
+import { TimersPanel } from "./timers_panel.js";
 
 /** @typedef {import("./session_mirror.js").Part} Part */
 
-const TERMINAL = new Set(["completed", "failed", "expired", "archived"]);
+const LIFECYCLE = new Set(["paused", "resumed", "completed", "failed", "expired", "archived"]);
 
 /**
  * A titled card.
@@ -49,6 +47,15 @@ function card(title, id, body, ...extra) {
 }
 
 /**
+ * @param {Record<string, any>} records
+ * @param {(r: any) => boolean} [which]
+ * @returns {string} the count, or "" for none
+ */
+function count(records, which = () => true) {
+  return String(Object.values(records).filter(which).length || "");
+}
+
+/**
  * The session page.
  *
  * @param {string} id
@@ -60,29 +67,20 @@ export function sessionView(id, app) {
   /** @type {Set<Part>} */
   const dirty = new Set();
   let disposed = false;
-  let presence = /** @type {string[]} */ ([]);
-
-  const title = h("h1", { class: "session-title", text: id });
-  const subtitle = h("div", { class: "session-sub muted" });
-  const meta = h("div", { class: "session-meta" });
-  const liveBadge = h("span", {
-    class: "live",
-    dataset: { state: "connecting" },
-    text: "connecting…",
-  });
-  const banner = h("div", { class: "banner", hidden: true, role: "alert" });
-  const outcome = h("div", { class: "banner", hidden: true });
-  const overall = h("div", { class: "session-progress" });
-  const lastChange = h("span", { class: "muted small last-change" });
-  const agents = h("div", { class: "agents" });
+  /** @type {readonly string[]} */
+  let presence = [];
+  let shownStatus = "";
 
   const tree = new JsonTree({ depth: 2 });
+  const lastChange = h("span", { class: "muted small last-change" });
+  const agents = new AgentsPanel();
   const timeline = new Timeline(id);
   const messages = new MessagesPanel(id);
   const results = new ResultsPanel(id);
   const approvals = new ApprovalsPanel(id);
-  const writable = () => mirror.head.status === "active" || mirror.head.status === "paused";
-  const board = new TaskBoard(id, { writable });
+  const board = new TaskBoard(id, {
+    writable: () => mirror.head.status === "active" || mirror.head.status === "paused",
+  });
   const timers = new TimersPanel(id);
   const conflicts = new ConflictsPanel(id);
   const checkpoints = new CheckpointsPanel(id, {
@@ -97,29 +95,21 @@ export function sessionView(id, app) {
     deleted: () => app.navigate("#/"),
     checkpointed: () => checkpoints.reload(),
   });
-
+  const head = new SessionHead(id, actions);
   const counts = {
     approvals: h("span", { class: "count" }),
     tasks: h("span", { class: "count" }),
     timers: h("span", { class: "count" }),
     conflicts: h("span", { class: "count" }),
   };
+  /** @param {string} text @param {() => void} onclick */
+  const treeButton = (text, onclick) =>
+    h("button", { type: "button", class: "ghost small", text, onclick });
 
   const el = h(
     "section",
     { class: "session-view", dataset: { session: id } },
-    h(
-      "div",
-      { class: "session-head" },
-      h("a", { class: "back", href: "#/", text: "← Sessions" }),
-      h("div", { class: "session-title-row" }, title, liveBadge),
-      subtitle,
-      meta,
-      overall,
-      actions.el,
-      outcome,
-      banner,
-    ),
+    head.el,
     h(
       "div",
       { class: "session-grid" },
@@ -131,20 +121,10 @@ export function sessionView(id, app) {
           "state",
           tree.el,
           lastChange,
-          h("button", {
-            type: "button",
-            class: "ghost small",
-            text: "Expand",
-            onclick: () => tree.expandAll(),
-          }),
-          h("button", {
-            type: "button",
-            class: "ghost small",
-            text: "Collapse",
-            onclick: () => tree.collapseAll(),
-          }),
+          treeButton("Expand", () => tree.expandAll()),
+          treeButton("Collapse", () => tree.collapseAll()),
         ),
-        card("Agents", "agents", agents),
+        card("Agents", "agents", agents.el),
         card("Approvals", "approvals", approvals.el, counts.approvals),
         card("Tasks", "tasks", board.el, counts.tasks),
         card("Timers", "timers", timers.el, counts.timers),
@@ -162,6 +142,10 @@ export function sessionView(id, app) {
   );
 
   const draw = perFrame(() => render());
+  // The tree redraws at most five times a second, so that its toggles stay clickable under load.
+  const drawState = throttle(() => {
+    if (!disposed) renderState();
+  }, 200);
   // Kinds that compute their own progress: the server's figure, refreshed now and then.
   const refreshHead = throttle(() => void loadHead(), 2000);
 
@@ -175,68 +159,23 @@ export function sessionView(id, app) {
     if (disposed || !mirror.ready) return;
     const parts = new Set(dirty);
     dirty.clear();
-    if (parts.has("head") || parts.has("progress")) renderHead();
-    if (parts.has("state")) renderState();
-    if (parts.has("agents") || parts.has("head")) renderAgents();
+    const statusChanged = mirror.head.status !== shownStatus;
+    shownStatus = mirror.head.status;
+    el.dataset.status = mirror.head.status;
+    el.dataset.version = String(mirror.seq);
+    if (parts.has("head") || parts.has("progress")) head.render(mirror.head, mirror.seq);
+    if (parts.has("state")) drawState();
+    if (parts.has("agents") || statusChanged) agents.render(mirror.head.agents ?? {}, presence);
     const c = mirror.coordination;
     if (parts.has("approvals")) approvals.render(c.approvals);
-    if (parts.has("tasks") || parts.has("head")) board.render(c.tasks);
+    if (parts.has("tasks") || statusChanged) board.render(c.tasks);
     if (parts.has("timers")) timers.render(c.timers);
     if (parts.has("conflicts")) conflicts.render(c.conflicts);
-    const n = (/** @type {Record<string, any>} */ r, /** @type {(x: any) => boolean} */ f) =>
-      Object.values(r).filter(f).length;
-    counts.approvals.textContent = String(n(c.approvals, (a) => a.status === "pending") || "");
-    counts.tasks.textContent = String(Object.keys(c.tasks).length || "");
-    counts.timers.textContent = String(Object.keys(c.timers).length || "");
-    counts.conflicts.textContent = String(n(c.conflicts, (x) => x.status === "open") || "");
+    counts.approvals.textContent = count(c.approvals, (a) => a.status === "pending");
+    counts.tasks.textContent = count(c.tasks);
+    counts.timers.textContent = count(c.timers);
+    counts.conflicts.textContent = count(c.conflicts, (x) => x.status === "open");
     tickTimes(el);
-  }
-
-  function renderHead() {
-    const s = mirror.head;
-    title.textContent = s.name || s.id || id;
-    subtitle.textContent = s.name ? s.id : "";
-    el.dataset.status = s.status;
-    el.dataset.version = String(mirror.seq);
-    fill(
-      meta,
-      statusPill(s.status),
-      h("span", { class: "meta-item" }, "kind ", h("strong", { text: s.kind })),
-      h("span", { class: "meta-item" }, "phase ", h("strong", { class: "phase", text: s.phase })),
-      h(
-        "span",
-        { class: "meta-item" },
-        "version ",
-        h("strong", { class: "version", text: String(mirror.seq) }),
-      ),
-      h("span", { class: "meta-item" }, "updated ", since(s.updatedAt)),
-      !TERMINAL.has(s.status) && s.expiresAt
-        ? h("span", { class: "meta-item" }, "expires ", until(s.expiresAt))
-        : null,
-      s.completedAt
-        ? h("span", { class: "meta-item", text: `ended ${when(s.completedAt)}` })
-        : null,
-      s.origin
-        ? h(
-          "span",
-          { class: "meta-item" },
-          "forked from ",
-          h("a", { href: `#/s/${encodeURIComponent(s.origin.session)}`, text: s.origin.session }),
-        )
-        : null,
-      (s.tags ?? []).map((/** @type {string} */ t) => h("span", { class: "tag", text: t })),
-    );
-    fill(overall, progressBar(s.progress ?? 0, "Overall progress"));
-    const problems = [
-      s.status === "failed" && s.error ? `Failed: ${s.error}` : "",
-      s.status === "completed" && s.report !== undefined && s.report !== null
-        ? `Report: ${short(s.report, 300)}`
-        : "",
-    ].filter(Boolean);
-    outcome.hidden = problems.length === 0;
-    outcome.className = `banner outcome ${s.status === "failed" ? "error" : "info"}`;
-    outcome.textContent = problems.join(" · ");
-    actions.render();
   }
 
   function renderState() {
@@ -249,61 +188,6 @@ export function sessionView(id, app) {
       : "";
   }
 
-  function renderAgents() {
-    const entries = Object.entries(mirror.head.agents ?? {}).sort(([a], [b]) => a.localeCompare(b));
-    if (entries.length === 0 && presence.length === 0) {
-      fill(agents, h("p", { class: "muted", text: "No agents yet" }));
-      return;
-    }
-    const names = new Set([...entries.map(([n]) => n), ...presence]);
-    fill(
-      agents,
-      h(
-        "table",
-        { class: "compact agents-table" },
-        h(
-          "thead",
-          null,
-          h(
-            "tr",
-            null,
-            ["Agent", "Status", "Progress", "Task", "Last heard"].map((t) => h("th", { text: t })),
-          ),
-        ),
-        h(
-          "tbody",
-          null,
-          [...names].sort().map((name) => {
-            const a = mirror.head.agents?.[name];
-            const online = presence.includes(name);
-            return h(
-              "tr",
-              { dataset: { agent: name } },
-              h(
-                "td",
-                null,
-                h("span", {
-                  class: `presence ${online ? "online" : "offline"}`,
-                  title: online ? "Connected" : "Not connected",
-                }),
-                h("strong", { text: name }),
-              ),
-              h(
-                "td",
-                { class: "agent-status" },
-                a ? a.status : "—",
-                a?.error ? h("div", { class: "error-text small", text: a.error }) : null,
-              ),
-              h("td", null, progressBar(a?.progress ?? 0)),
-              h("td", { class: "small", text: a?.task ?? "" }),
-              h("td", null, a?.updatedAt ? since(a.updatedAt) : "—"),
-            );
-          }),
-        ),
-      ),
-    );
-  }
-
   /** @param {any} s a fresher session from a route */
   function headChanged(s) {
     if (mirror.refreshHead(s)) mark(["head", "agents"]);
@@ -313,15 +197,14 @@ export function sessionView(id, app) {
   async function loadHead() {
     try {
       const s = await api(`/sessions/${seg(id)}`);
-      if (disposed) return;
-      if (!mirror.ready) return;
-      if (mirror.refreshHead(s)) mark(["head"]);
+      if (!disposed && mirror.ready && mirror.refreshHead(s)) mark(["head"]);
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) notFound();
     }
   }
 
   function notFound() {
+    if (disposed) return;
     socket.close();
     fill(
       el,
@@ -335,26 +218,11 @@ export function sessionView(id, app) {
     );
   }
 
-  /** @param {string} text @param {"info" | "error" | "warn"} kind */
-  function say(text, kind) {
-    banner.hidden = false;
-    banner.dataset.kind = kind;
-    banner.className = `banner ${kind}`;
-    banner.textContent = text;
-  }
-
-  function unsay() {
-    delete banner.dataset.kind;
-    banner.hidden = true;
-    banner.textContent = "";
-  }
-
   const socket = new SessionSocket(id, {
     welcome(f) {
-      const snapshot = f.replayed === undefined;
       mark(mirror.welcome(f));
-      unsay();
-      if (snapshot) {
+      head.unsay();
+      if (f.replayed === undefined) {
         void timeline.reset(f.seq);
         void messages.load();
       }
@@ -374,18 +242,11 @@ export function sessionView(id, app) {
       if (parts.has("messages")) messages.push(events);
       if (parts.has("results")) results.reload();
       if (parts.has("checkpoints")) checkpoints.reload();
-      if (
-        events.some((e) =>
-          ["paused", "resumed", "completed", "failed", "expired", "archived"].includes(e.type)
-        )
-      ) {
-        void loadHead();
-      } else if (
+      if (events.some((e) => LIFECYCLE.has(e.type))) void loadHead();
+      else if (
         mirror.head.kind !== "default" &&
         (parts.has("agents") || parts.has("tasks") || parts.has("state"))
-      ) {
-        refreshHead();
-      }
+      ) refreshHead();
       mark(parts);
     },
     presence(list) {
@@ -393,26 +254,19 @@ export function sessionView(id, app) {
       mark(["agents"]);
     },
     state(state, detail) {
-      liveBadge.dataset.state = state;
-      liveBadge.textContent = state === "live"
-        ? "live"
-        : state === "reconnecting"
-        ? `reconnecting${detail.attempt > 1 ? ` (attempt ${detail.attempt})` : ""}…`
-        : state === "gone"
-        ? "deleted"
-        : state === "closed"
-        ? "closed"
-        : "connecting…";
-      if (state === "gone") say("This session was deleted.", "error");
+      head.live(state, detail.attempt);
+      if (state === "gone") head.say("This session was deleted.", "error");
     },
     async failing(attempt) {
       try {
         await api(`/sessions/${seg(id)}`);
-        if (attempt >= 3) say("The live connection keeps dropping; retrying…", "warn");
+        if (attempt >= 3) head.say("The live connection keeps dropping; retrying…", "warn");
       } catch (error) {
         if (!(error instanceof ApiError)) return;
         if (error.status === 404) notFound();
-        else if (error.status === 0) say("The server cannot be reached. Reconnecting…", "warn");
+        else if (error.status === 0) {
+          head.say("The server cannot be reached. Reconnecting…", "warn");
+        }
       }
     },
   });
@@ -420,7 +274,7 @@ export function sessionView(id, app) {
   const ticker = setInterval(() => tickTimes(el), 1000);
   socket.start();
   api(`/sessions/${seg(id)}`).catch((error) => {
-    if (error instanceof ApiError && error.status === 404 && !disposed) notFound();
+    if (error instanceof ApiError && error.status === 404) notFound();
   });
 
   return {
@@ -429,6 +283,7 @@ export function sessionView(id, app) {
       disposed = true;
       clearInterval(ticker);
       refreshHead.cancel();
+      drawState.cancel();
       results.reload.cancel();
       checkpoints.reload.cancel();
       timeline.dispose();
