@@ -81,6 +81,29 @@ export type {
   PatchOperation,
   ResultInput,
 } from "./src/inputs.ts";
+export type {
+  Approval,
+  ApprovalInput,
+  ApprovalStatus,
+  ClaimInput,
+  Conflict,
+  ConflictInput,
+  Coordination,
+  DecisionInput,
+  Finding,
+  RecordType,
+  ResolveInput,
+  Severity,
+  Task,
+  TasksInput,
+  TaskStatus,
+  Timer,
+  TimerInput,
+} from "./src/coordination/model.ts";
+export type { By, CoordinationOps } from "./src/coordination/commands.ts";
+export type { ApprovalPage, ApprovalQuery, InboxApproval } from "./src/history/history_store.ts";
+export type { ResultView } from "./src/kind.ts";
+export type { UpdateInput } from "./src/inputs.ts";
 export type { Duration } from "./src/duration.ts";
 export type { IdGenerator } from "./src/ids.ts";
 export type { Histogram, Metrics } from "./src/metrics.ts";

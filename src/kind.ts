@@ -26,6 +26,13 @@ type ZodType<T = unknown> = z.ZodType<T>;
  */
 type Output<T extends ZodType> = z.output<T>;
 
+/**
+ * The type a zod schema accepts, under a local name (see {@linkcode ZodType}).
+ *
+ * @internal
+ */
+type Input<T extends ZodType> = z.input<T>;
+
 /** What an action sees inside the actor's turn. */
 export interface ActionContext<S> {
   /** A draft of the state: mutate it; it is committed after `run` returns. */
@@ -131,7 +138,7 @@ export interface SessionKind<
 
 /** Argument types of a kind's actions, for typed clients. */
 export type ActionArgs<K> = K extends SessionKind<infer _S, infer Acts>
-  ? { [N in keyof Acts]: z.input<Acts[N]["args"]> }
+  ? { [N in keyof Acts]: Input<Acts[N]["args"]> }
   : never;
 
 /** Default TTLs of SPEC §1. */

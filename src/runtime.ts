@@ -46,7 +46,6 @@ import {
   type TaskStatus,
   type Timer,
   type TimerInput,
-  type TimerSpec,
 } from "./coordination/model.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { exportSession } from "./archive/export_session.ts";
@@ -61,6 +60,8 @@ import {
   ValidationError,
 } from "./errors.ts";
 import type {
+  ApprovalPage,
+  ApprovalQuery,
   Checkpoint,
   HistoryStore,
   ListPage,
@@ -592,7 +593,7 @@ export class Runtime {
   }
 
   /** Schedules a durable timer: an action, a patch, or a reminder when due (§9.1). */
-  async schedule(id: string, input: TimerInput | TimerSpec, by: By = {}): Promise<Timer> {
+  async schedule(id: string, input: TimerInput, by: By = {}): Promise<Timer> {
     return (await this.coordinate(id, "schedule", input, by)).result;
   }
 
@@ -953,11 +954,6 @@ export class Runtime {
     this.#registry.drop(id);
   }
 }
-
-/** A query of the approvals inbox. */
-export type ApprovalQuery = Parameters<HistoryStore["approvals"]>[0];
-/** A page of the approvals inbox. */
-export type ApprovalPage = Awaited<ReturnType<HistoryStore["approvals"]>>;
 
 /** A session as users see it, from its SQL row: `state` (or `fallback`) without the row's internals. */
 function publicSession(rec: SessionRecord, fallback: Record<string, unknown>): Session {

@@ -244,7 +244,7 @@ function runTimer(turn: Turn, timer: Timer): void {
 /** Every coordination command by name: what it takes (parsed here) and what it answers. */
 export interface CoordinationOps {
   /** Schedules a timer. */
-  schedule: { input: TimerInput | TimerSpec; result: Timer };
+  schedule: { input: TimerInput; result: Timer };
   /** Cancels a pending timer. */
   cancelTimer: { input: { timer: string }; result: void };
   /** Requests an approval. */
