@@ -15,9 +15,16 @@
  * - every acknowledged timer fired exactly once;
  * - no task was acked to two agents, and every acked claim holds.
  *
- *   deno task soak            about 10 minutes, >= 20 kills
- *   deno task soak --short    about 40 s, >= 3 kills (CI)
- *   --seconds N --sessions N --window N
+ * Then a load phase: 1,000 WebSocket connections over 200 sessions (200 over
+ * 40 with `--short`), each sending a patch a second, on a fresh server; it
+ * samples the server's RSS and V8 heap from `/metrics` every 5 s and reports
+ * their slope after the first fifth (the warm-up), the ack latency p50 and
+ * p99, and any error. A heap that keeps growing (over 2 MiB a minute while
+ * RSS grows over 5 MiB a minute) fails the full soak.
+ *
+ *   deno task soak            about 10 minutes: 5 of crashes (>= 20 kills), 5 of load
+ *   deno task soak --short    about a minute, >= 3 kills (CI)
+ *   --seconds N --sessions N --window N --load-seconds N --connections N
  *
  * Prints one JSON line of figures, then `soak: ok` or the violations, and
  * exits non-zero on any violation.
@@ -37,11 +44,13 @@ for (let i = 0; i < Deno.args.length; i++) {
   else argv.set(a.slice(2), Deno.args[++i]);
 }
 const short = argv.has("short");
-const seconds = Number(argv.get("seconds") ?? (short ? 25 : 540));
+const seconds = Number(argv.get("seconds") ?? (short ? 25 : 280));
+const loadSeconds = Number(argv.get("load-seconds") ?? (short ? 15 : 300));
+const connections = Number(argv.get("connections") ?? (short ? 200 : 1000));
 const sessions = Number(argv.get("sessions") ?? 50);
 const window = Number(argv.get("window") ?? 8);
 const minKills = short ? 3 : 20;
-const killEvery: [number, number] = short ? [3_000, 6_000] : [8_000, 30_000];
+const killEvery: [number, number] = short ? [3_000, 6_000] : [6_000, 18_000];
 
 const config = new URL("../deno.json", import.meta.url).pathname;
 const serverFile = new URL("./server.ts", import.meta.url).pathname;
@@ -380,6 +389,109 @@ for (const id of ids) {
   }
 }
 await rt.close();
+
+// ---- the load phase ------------------------------------------------------------------------
+
+/** Least-squares slope of `ys` over `xs`. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+async function loadPhase(): Promise<Record<string, unknown>> {
+  await startServer();
+  const perSession = 5;
+  const loadSessions = Math.ceil(connections / perSession);
+  for (let i = 0; i < loadSessions; i++) {
+    await http("/v1/sessions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: `load-${i}`, kind: "soak" }),
+    });
+  }
+  const clients: DenizenClient<typeof soakKind>[] = [];
+  for (let i = 0; i < connections; i++) {
+    clients.push(
+      await connect<typeof soakKind>(`${base}/v1/sessions/load-${i % loadSessions}/ws`, {
+        agent: `l${i}`,
+        staleMs: 0,
+      }),
+    );
+  }
+  const latencies: number[] = [];
+  let errors = 0;
+  let lastError = "";
+  const samples: { t: number; rss: number; heap: number }[] = [];
+  const t0 = performance.now();
+  const end = t0 + loadSeconds * 1000;
+  const sampler = (async () => {
+    while (performance.now() < end) {
+      const text = await (await http("/metrics")).text();
+      const num = (name: string) => Number(new RegExp(`^${name} (\\d+)`, "m").exec(text)?.[1]);
+      samples.push({
+        t: (performance.now() - t0) / 60_000,
+        rss: num("denizen_process_rss_bytes"),
+        heap: num("denizen_heap_used_bytes"),
+      });
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
+  })();
+  await Promise.all(clients.map(async (c, i) => {
+    await new Promise((r) => setTimeout(r, Math.random() * 1_000));
+    for (let n = 0; performance.now() < end; n++) {
+      const sent = performance.now();
+      try {
+        await c.patch([{ op: "replace", path: `/l${i}`, value: n }], { id: `l${i}-${n}` });
+        latencies.push(performance.now() - sent);
+      } catch (e) {
+        errors++;
+        lastError = (e as Error).message;
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, 1_000 - (performance.now() - sent))));
+    }
+  }));
+  await sampler;
+  await Promise.all(clients.map((c) => c.close()));
+  server!.kill("SIGKILL");
+  await server!.status;
+  latencies.sort((a, b) => a - b);
+  const at = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  const steady = samples.slice(Math.floor(samples.length / 5));
+  const mib = 1024 * 1024;
+  const rssSlope = slope(steady.map((x) => x.t), steady.map((x) => x.rss)) / mib;
+  const heapSlope = slope(steady.map((x) => x.t), steady.map((x) => x.heap)) / mib;
+  if (errors > 0) violation(`load: ${errors} commands failed, the last: ${lastError}`);
+  if (!short && heapSlope > 2 && rssSlope > 5) {
+    violation(
+      `load: memory grows (heap ${heapSlope.toFixed(2)} MiB/min, RSS ${rssSlope.toFixed(2)})`,
+    );
+  }
+  return {
+    connections,
+    sessions: loadSessions,
+    seconds: loadSeconds,
+    acked: latencies.length,
+    errors,
+    ackP50Ms: +at(0.5).toFixed(2),
+    ackP99Ms: +at(0.99).toFixed(2),
+    rssMiB: samples.map((x) => +(x.rss / mib).toFixed(1)),
+    heapMiB: samples.map((x) => +(x.heap / mib).toFixed(1)),
+    rssSlopeMiBPerMin: +rssSlope.toFixed(2),
+    heapSlopeMiBPerMin: +heapSlope.toFixed(2),
+  };
+}
+
+const load = loadSeconds > 0 ? await loadPhase() : undefined;
 await Deno.remove(dir, { recursive: true }).catch(() => {});
 
 const count = (k: Kind, o: Sent["outcome"]) =>
@@ -398,6 +510,7 @@ console.log(JSON.stringify({
   ),
   events,
   claims: claimedBy.size,
+  load,
 }));
 if (kills < minKills) violation(`only ${kills} kills, fewer than ${minKills}`);
 if (violations.length > 0) {

@@ -254,6 +254,7 @@ export class Runtime {
       outboxPending: this.#drainer.pending,
       outboxLagMs: this.#drainer.lagMs(),
       commitWaiting: committer.waiting,
+      ...processMemory(),
     });
     const tick = opts.tickMs ?? 30_000;
     const jobs: Job[] = [];
@@ -959,6 +960,16 @@ export class Runtime {
 function publicSession(rec: SessionRecord, fallback: Record<string, unknown>): Session {
   const { coordination: _c, searchText: _s, state, ...session } = rec;
   return { ...session, state: state ?? fallback };
+}
+
+/** The process's resident set and V8 heap in bytes, for `/metrics` (empty where Deno cannot tell). */
+function processMemory(): Record<string, number> {
+  try {
+    const m = Deno.memoryUsage();
+    return { processRssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal };
+  } catch {
+    return {};
+  }
 }
 
 /** Orders ids as strings, for stable listings. */
