@@ -84,18 +84,19 @@ function claimOverSocket(
     };
     ws.onmessage = (e) => {
       const text = e.data as string;
-      if (text.startsWith('{"t":"event"') || text.startsWith('{"t":"presence"')) return;
-      const frame = JSON.parse(text) as {
+      // A batch message is a JSON array; events and presence are the others' news, not answers.
+      const frames = (text.startsWith("[") ? JSON.parse(text) : [JSON.parse(text)]) as {
         t: string;
         code?: string;
         message?: string;
         result?: { task: ClaimedTask | null };
-      };
-      if (frame.t === "error") {
-        onError(`${frame.code}: ${frame.message}`);
-        ws.onclose = null;
-        return resolve(last);
-      } else if (frame.t === "ack") {
+      }[];
+      for (const frame of frames) {
+        if (frame.t === "error") {
+          onError(`${frame.code}: ${frame.message}`);
+          ws.onclose = null;
+          return resolve(last);
+        } else if (frame.t !== "ack") continue;
         const task = frame.result?.task;
         if (task === null || task === undefined) {
           ws.onclose = null;
@@ -103,12 +104,12 @@ function claimOverSocket(
         }
         out.push(task.id);
         last = now();
-      } else return;
-      if (now() >= stop.until || out.length >= stop.max) {
-        ws.onclose = null;
-        return resolve(last);
+        if (now() >= stop.until || out.length >= stop.max) {
+          ws.onclose = null;
+          return resolve(last);
+        }
+        send();
       }
-      send();
     };
     send();
   });
@@ -164,7 +165,9 @@ async function runAgents(): Promise<void> {
     if (!res.ok) throw new Error(`GET session: ${res.status} ${await res.text()}`);
     const { version } = await res.json() as { version: number };
     await pool(names, 50, async (agent) => {
-      sockets.set(agent, (await openSocket(url, session, `agent=${agent}&since=${version}`)).ws);
+      // `batch=1` as client.ts opens its sockets: a commit's events reach each agent as one message.
+      const query = `agent=${agent}&since=${version}&batch=1`;
+      sockets.set(agent, (await openSocket(url, session, query)).ws);
     });
   }
   const barrier = f.get("barrier");

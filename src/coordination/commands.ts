@@ -8,6 +8,7 @@ import type { Command } from "../../actors/session_actor.ts";
 import type { Turn } from "../../actors/turn.ts";
 import { inContext, runAction, updateCommand, writable } from "../commands.ts";
 import { DenizenError, ValidationError } from "../errors.ts";
+import { TERMINAL } from "../session.ts";
 import { parse, type PatchOperation, type UpdateInput, updateInput } from "../inputs.ts";
 import {
   type Approval,
@@ -163,9 +164,9 @@ function onDecision(turn: Turn, approval: Approval, agent?: string): void {
 
 /**
  * What a due command did: fired (or expired) the record; found the index key
- * stale and deleted it in a commit of its own; or found the session not
- * active (the caller deletes the key: a paused session's keys come back on
- * resume, and a terminal session's head must not move again).
+ * stale (nothing due, or the session paused) and deleted it in a commit of
+ * its own; or found the session ended or gone (the caller deletes the key: a
+ * terminal session's head must not move again).
  */
 export type DueOutcome = "done" | "stale" | "inactive";
 
@@ -181,8 +182,11 @@ export function dueCommand(key: Deno.KvKey): Command<DueOutcome> {
   return {
     id: type === "timers" ? `timer:${rid}:${due}` : undefined,
     apply(turn) {
-      if (!turn.exists || turn.head.status !== "active") return "inactive";
-      if (fire(turn, type, rid)) return "done";
+      // An ended session never comes back to the index: its key goes without a commit. A paused
+      // one's key goes in a commit checked against its head, so a resume that put the same key
+      // back in the meantime keeps it.
+      if (!turn.exists || TERMINAL.has(turn.head.status)) return "inactive";
+      if (turn.head.status === "active" && fire(turn, type, rid)) return "done";
       turn.stale.push(key);
       turn.force = true;
       return "stale";
