@@ -450,7 +450,7 @@ async function loadPhase(): Promise<Record<string, unknown>> {
     for (let n = 0; performance.now() < end; n++) {
       const sent = performance.now();
       try {
-        await c.patch([{ op: "replace", path: `/l${i}`, value: n }], { id: `l${i}-${n}` });
+        await c.patch([{ op: "add", path: `/l${i}`, value: n }], { id: `l${i}-${n}` });
         latencies.push(performance.now() - sent);
       } catch (e) {
         errors++;
@@ -465,7 +465,10 @@ async function loadPhase(): Promise<Record<string, unknown>> {
   await server!.status;
   latencies.sort((a, b) => a - b);
   const at = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+    latencies.length === 0
+      ? NaN
+      : latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  if (latencies.length === 0) violation("load: no command was acked");
   const steady = samples.slice(Math.floor(samples.length / 5));
   const mib = 1024 * 1024;
   const rssSlope = slope(steady.map((x) => x.t), steady.map((x) => x.rss)) / mib;
