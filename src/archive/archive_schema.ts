@@ -14,11 +14,12 @@ import { z } from "zod";
 import {
   type ApprovalStatus,
   type Coordination,
+  findingSchema,
   MAX_RECORDS,
   RECORD_BYTES,
   recordId,
   type RecordType,
-  type Severity,
+  SEVERITIES,
   TASK_STATUSES,
 } from "../coordination/model.ts";
 import type { Approval, Conflict, Task, Timer } from "../coordination/model.ts";
@@ -65,12 +66,6 @@ const APPROVAL_STATUS: Record<ApprovalStatus, ApprovalStatus> = {
   pending: "pending",
   decided: "decided",
   expired: "expired",
-};
-const SEVERITY: Record<Severity, Severity> = {
-  low: "low",
-  medium: "medium",
-  high: "high",
-  critical: "critical",
 };
 const CONFLICT_STATUS: Record<Conflict["status"], Conflict["status"]> = {
   open: "open",
@@ -145,14 +140,8 @@ const conflictSchema: z.ZodType<Conflict> = z.object({
   id: recordId,
   entity: z.string().min(1).max(512),
   type: z.string().min(1).max(128),
-  findings: z.array(
-    z.object({
-      agent: agentName,
-      result: z.string().min(1).max(256).optional(),
-      claim: z.string().min(1).max(4096),
-    }).strict(),
-  ).min(2).max(32),
-  severity: z.enum(SEVERITY),
+  findings: z.array(findingSchema).min(2).max(32),
+  severity: z.enum(SEVERITIES),
   strategy: z.string().max(256).optional(),
   status: z.enum(CONFLICT_STATUS),
   resolution: jsonValue.optional(),

@@ -423,19 +423,23 @@ export const completeInput = z.object({ agent: agentName, result: z.unknown().op
 export const failInput = z.object({ agent: agentName, error: z.string().min(1).max(4096) })
   .strict();
 
+/** How much a conflict can matter, least first. */
+export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
+
+/** One finding of a conflict, as recorded and as archived. */
+export const findingSchema = z.object({
+  agent: agentName,
+  result: z.string().min(1).max(256).optional(),
+  claim: z.string().min(1).max(4096),
+}).strict();
+
 /** `POST …/conflicts`. */
 export const conflictInput = z.object({
   id: recordId.optional(),
   entity: z.string().min(1).max(512),
   type: z.string().min(1).max(128),
-  findings: z.array(
-    z.object({
-      agent: agentName,
-      result: z.string().min(1).max(256).optional(),
-      claim: z.string().min(1).max(4096),
-    }).strict(),
-  ).min(2).max(32),
-  severity: z.enum(["low", "medium", "high", "critical"]),
+  findings: z.array(findingSchema).min(2).max(32),
+  severity: z.enum(SEVERITIES),
   strategy: z.string().max(256).optional(),
 }).strict();
 /** A conflict to record (`POST …/conflicts`, `ctx.recordConflict`). */
