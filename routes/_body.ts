@@ -4,14 +4,11 @@
  *
  * @module
  */
-import type { Context } from "hono";
-import type { z } from "zod";
 import { TooLargeError, ValidationError } from "../src/errors.ts";
-import { parse } from "../src/inputs.ts";
 import { LIMITS } from "../src/session.ts";
 
 /** Body limit of most routes: one message (1 MiB) plus room for its JSON envelope. */
-const BODY_LIMIT = LIMITS.message + 64 * 1024;
+export const BODY_LIMIT = LIMITS.message + 64 * 1024;
 
 /** Body limit of `POST …/results`: the largest result (64 MiB) plus room for its envelope. */
 export const RESULT_BODY_LIMIT = LIMITS.result + 1024 * 1024;
@@ -62,17 +59,6 @@ export async function readJson(req: Request, limit = BODY_LIMIT): Promise<unknow
   } catch (error) {
     throw new ValidationError("Body is not valid JSON", { reason: (error as Error).message });
   }
-}
-
-/** Reads the body and parses it with `schema`; an empty body reads as `{}`. */
-export async function body<T extends z.ZodType>(
-  c: Context,
-  schema: T,
-  what: string,
-  limit = BODY_LIMIT,
-): Promise<z.output<T>> {
-  const value = await readJson(c.req.raw, limit);
-  return parse(schema, value === undefined ? {} : value, what);
 }
 
 /** True when the brackets of JSON `text` nest deeper than `max`, counting outside strings only. */

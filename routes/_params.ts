@@ -1,12 +1,12 @@
 /**
- * zod schemas and readers for path parameters, query strings and the
- * headers the REST routes understand (`Idempotency-Key`, `If-Match`,
- * `If-None-Match`).
+ * zod schemas for path parameters, query strings and the headers the REST
+ * routes understand (`Idempotency-Key`, `If-Match`, `If-None-Match`), and
+ * the readers of those headers.
  *
  * @module
  */
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { z } from "zod";
 import { recordId } from "../src/coordination/model.ts";
 import { ValidationError } from "../src/errors.ts";
 import { agentName, parse } from "../src/inputs.ts";
@@ -29,6 +29,66 @@ export const commandIdSchema = z.string().regex(
   "Command ids are 1-128 printable ASCII characters",
 );
 
+const labels = new WeakMap<z.ZodType, string>();
+
+/**
+ * `schema` as a path parameter: named `label` in a 400 ("Invalid session id"), with an example.
+ * zod's own `.meta()`, not `.openapi()`: a schema made before `@hono/zod-openapi` extended zod
+ * (those of `src/`, in some import orders) lacks that method.
+ */
+function pathParam<T extends z.ZodType>(schema: T, label: string, example: string): T {
+  const param = schema.meta({ example, description: `The ${label}` });
+  labels.set(param, label);
+  return param;
+}
+
+/** What a path parameter's schema is called in errors, if it was made by {@linkcode pathParam}. */
+export function paramLabel(schema: z.ZodType): string | undefined {
+  return labels.get(schema);
+}
+
+/** Path parameters, by their name in the routes. */
+export const params = {
+  id: pathParam(sessionId, "session id", "demo"),
+  cp: pathParam(checkpointId, "checkpoint id", "01JH3Q5X2M8V4C9T7R6B0N1K2P"),
+  agent: pathParam(agentName, "agent name", "scout"),
+  name: pathParam(actionName, "action name", "add"),
+  timer: pathParam(recordId, "timer id", "tm5"),
+  task: pathParam(recordId, "task id", "search"),
+  approval: pathParam(recordId, "approval id", "ap3"),
+  conflict: pathParam(recordId, "conflict id", "cf9"),
+};
+
+/** `{id}`: the routes of one session. */
+export const sessionPath = z.object({ id: params.id });
+
+/** `Idempotency-Key`: a resent key is answered with the first result and not applied again. */
+export const idempotencyHeader = z.object({
+  "Idempotency-Key": commandIdSchema.optional().openapi({
+    description: "The command id: a resent key gets the first answer and is not applied again",
+    example: "cmd-42",
+  }),
+});
+
+/** An `If-Match` value: `*`, or a version as its ETag (`"12"`) or bare (`12`). */
+const IF_MATCH = /^\s*(?:\*|"(\d{1,15})"|(\d{1,15}))\s*$/;
+
+/** `If-Match`: apply only at this version (412 otherwise). */
+export const ifMatchHeader = z.object({
+  "If-Match": z.string().regex(IF_MATCH).optional().openapi({
+    description: 'Apply only at this version, as its ETag `"12"` (412 otherwise); `*` for any',
+    example: '"12"',
+  }),
+});
+
+/** `If-None-Match`: 304 when it names the current version. */
+export const ifNoneMatchHeader = z.object({
+  "If-None-Match": z.string().optional().openapi({
+    description: "ETags of versions the client has: 304 when one is the current version",
+    example: '"12"',
+  }),
+});
+
 /** A non-negative integer in a query string. */
 export const count = z.string().regex(/^\d{1,15}$/, "Expected a non-negative integer")
   .transform(Number);
@@ -45,36 +105,6 @@ export const noQuery = z.object({}).strict();
 /** A body that takes no fields (empty or `{}`). */
 export const emptyBody = z.object({}).strict();
 
-/** The validated `:id` of the route. */
-export function sessionParam(c: Context): string {
-  return parse(sessionId, c.req.param("id"), "session id");
-}
-
-/** The validated `:cp` of the route. */
-export function checkpointParam(c: Context): string {
-  return parse(checkpointId, c.req.param("cp"), "checkpoint id");
-}
-
-/** The validated `:agent` of the route. */
-export function agentParam(c: Context): string {
-  return parse(agentName, c.req.param("agent"), "agent name");
-}
-
-/** The validated `:name` of the route. */
-export function actionParam(c: Context): string {
-  return parse(actionName, c.req.param("name"), "action name");
-}
-
-/** The validated coordination record id in path parameter `name` (`tid`, `aid`, `cid`); `what` names it in errors. */
-export function recordParam(c: Context, name: string, what: string): string {
-  return parse(recordId, c.req.param(name), what);
-}
-
-/** The query string parsed with `schema` (strict: unknown parameters are 400). */
-export function query<T extends z.ZodType>(c: Context, schema: T): z.output<T> {
-  return parse(schema, c.req.query(), "query");
-}
-
 /** The command id: `fromBody` if given, else the `Idempotency-Key` header, validated. */
 export function commandId(c: Context, fromBody?: string): string | undefined {
   const id = fromBody ?? c.req.header("Idempotency-Key");
@@ -83,15 +113,16 @@ export function commandId(c: Context, fromBody?: string): string | undefined {
 
 /** The version in `If-Match`, undefined when absent or `*`; 400 when it is not a version. */
 export function ifMatch(c: Context): number | undefined {
-  const raw = c.req.header("If-Match")?.trim();
-  if (raw === undefined || raw === "*") return undefined;
-  const m = /^"(\d{1,15})"$/.exec(raw) ?? /^(\d{1,15})$/.exec(raw);
+  const raw = c.req.header("If-Match");
+  if (raw === undefined) return undefined;
+  const m = IF_MATCH.exec(raw);
   if (!m) {
     throw new ValidationError(`If-Match must be a version like "12"`, {
-      ifMatch: raw.slice(0, 64),
+      ifMatch: raw.trim().slice(0, 64),
     });
   }
-  return Number(m[1]);
+  const version = m[1] ?? m[2];
+  return version === undefined ? undefined : Number(version);
 }
 
 /** True when `If-None-Match` names `version` (or is `*`). */

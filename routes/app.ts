@@ -1,25 +1,38 @@
 /**
  * The Hono app: every route of SPEC §4 and §9 under `/v1`, the WebSocket
- * route, health and metrics. Routes parse their input with zod and call the
- * runtime; one `onError` renders the error family as
- * `{"error": {"code", "message", "details?"}}`.
+ * route, health and metrics, the inspector (SPEC §10), and the OpenAPI
+ * document of them all with the page that renders it (SPEC §11). Routes are
+ * declared with `@hono/zod-openapi` definitions (`routes/_openapi.ts`),
+ * parse their input with zod and call the runtime; one `onError` renders the
+ * error family as `{"error": {"code", "message", "details?"}}`.
  *
  * @module
  */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Hono } from "hono";
+import type { BlankEnv, BlankSchema } from "hono/types";
 import type { Runtime } from "../src/runtime.ts";
 import { Tokens } from "../src/tokens.ts";
 import { notFound, onError } from "./_errors.ts";
+import { api } from "./_openapi.ts";
 import { archiveRoutes } from "./archive.ts";
-import { type AppEnv, authenticate, tokenRoutes } from "./auth.ts";
+import { authenticate, tokenRoutes } from "./auth.ts";
 import { coordinationRoutes } from "./coordination.ts";
 import { crossSessionRoutes } from "./cross_session.ts";
+import { docsRoutes } from "./docs.ts";
 import { healthRoutes } from "./health.ts";
 import { historyRoutes } from "./history.ts";
 import { lifecycleRoutes } from "./lifecycle.ts";
+import {
+  describeApi,
+  describeHealth,
+  describeInspector,
+  type OpenApiDocument,
+  openapiRoutes,
+} from "./openapi.ts";
 import { sessionRoutes } from "./sessions.ts";
 import { mountInspector } from "./ui.ts";
-import { wsRoute } from "./ws.ts";
+import { wsRoutes } from "./ws.ts";
 import type { WsOptions } from "./ws_hub.ts";
 
 /** Options of {@linkcode createApp}. */
@@ -44,10 +57,12 @@ export interface AppOptions {
  */
 export function createApp(rt: Runtime, opts: AppOptions = {}): Hono {
   const tokens = opts.token ? new Tokens(opts.token, rt.clock) : undefined;
-  const app = new Hono<AppEnv>();
+  const root = new OpenAPIHono<BlankEnv, BlankSchema>();
+  let doc: OpenApiDocument | undefined;
+  const app = api();
   app.use("*", authenticate(tokens));
-  app.route("/", healthRoutes(rt));
-  app.get("/v1/sessions/:id/ws", wsRoute(rt, opts.ws));
+  describeHealth(app.route("/", healthRoutes(rt)));
+  app.route("/v1/sessions", wsRoutes(rt, opts.ws));
   app.route("/v1/sessions", archiveRoutes(rt));
   app.route("/v1/sessions", sessionRoutes(rt));
   app.route("/v1/sessions", lifecycleRoutes(rt));
@@ -55,9 +70,13 @@ export function createApp(rt: Runtime, opts: AppOptions = {}): Hono {
   app.route("/v1/sessions", coordinationRoutes(rt));
   app.route("/v1/sessions", tokenRoutes(rt, tokens));
   app.route("/v1", crossSessionRoutes(rt));
-  const root = new Hono();
+  // The document describes `root`, which holds every route once the lines below have run.
+  app.route("/v1", openapiRoutes(() => doc ??= describeApi(root)));
   root.onError(onError);
   root.notFound(notFound);
-  return mountInspector(root).route("/", app); // /ui is static and needs no token
-
+  // /ui and /docs are static and need no token: before `app`, whose middleware asks for it.
+  describeInspector(mountInspector(root));
+  root.route("/", docsRoutes());
+  root.route("/", app);
+  return root;
 }

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
 import { parseDuration } from "../src/duration.ts";
 import {
   ConflictError,
@@ -18,8 +18,8 @@ import {
 import { agentName } from "../src/inputs.ts";
 import type { Runtime } from "../src/runtime.ts";
 import type { Grant, Tokens } from "../src/tokens.ts";
-import { body } from "./_body.ts";
-import { sessionParam } from "./_params.ts";
+import { type Api, api, errors, jsonBody, ok, route } from "./_openapi.ts";
+import { sessionPath } from "./_params.ts";
 
 /** Hono environment of every route: the verified grant of the caller. */
 export type AppEnv = {
@@ -87,18 +87,46 @@ const tokenInput = z.object({
   ttl: z.union([z.number(), z.string().max(32)]).optional(),
 }).strict();
 
+const issued = z.object({
+  token: z.string().openapi({ description: "`dzs.<payload>.<signature>`" }),
+  expiresAt: z.iso.datetime({ offset: true }),
+  session: z.string(),
+  agent: z.string().optional(),
+});
+
 /** `POST /v1/sessions/:id/tokens`: the server token mints a short-lived token for one session. */
-export function tokenRoutes(rt: Runtime, tokens: Tokens | undefined): Hono<AppEnv> {
-  const r = new Hono<AppEnv>();
-  r.post("/:id/tokens", async (c) => {
-    const id = sessionParam(c);
+export function tokenRoutes(rt: Runtime, tokens: Tokens | undefined): Api {
+  const r = api();
+  route(r, {
+    method: "post",
+    path: "/{id}/tokens",
+    tags: ["auth"],
+    summary: "Mint a session token",
+    description: "A signed token that reaches this session's routes only (default 1 hour, at " +
+      "most 24 hours); with `agent`, it speaks for that agent. Only the server token mints " +
+      "tokens (403 for a session token); without a server token it is 409.",
+    request: {
+      params: sessionPath,
+      body: jsonBody(tokenInput, { what: "token request", example: { agent: "scout", ttl: "2h" } }),
+    },
+    responses: {
+      201: ok(issued, "The token", {
+        token: "dzs.eyJzIjoiZGVtbyJ9.c2lnbmF0dXJl",
+        expiresAt: "2026-01-01T02:00:00.000Z",
+        session: "demo",
+        agent: "scout",
+      }),
+      ...errors(400, 404, 409, 413),
+    },
+  }, async (c) => {
+    const { id } = c.req.valid("param");
     if (c.get("grant").scope !== "all") {
       throw new ForbiddenError("Only the server token mints tokens");
     }
     if (tokens === undefined) {
       throw new ConflictError("Session tokens need a server token: set DENIZEN_TOKEN");
     }
-    const input = await body(c, tokenInput, "token request");
+    const input = c.req.valid("json");
     const ttlMs = input.ttl === undefined ? undefined : parseDuration(input.ttl);
     if (ttlMs !== undefined && ttlMs > MAX_TOKEN_TTL_MS) {
       throw new ValidationError(`A token lives at most ${MAX_TOKEN_TTL_MS} ms`, { ttlMs });

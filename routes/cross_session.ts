@@ -6,13 +6,12 @@
  *
  * @module
  */
-import { Hono } from "hono";
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import type { Runtime } from "../src/runtime.ts";
 import { sessionId } from "../src/session.ts";
-import { body } from "./_body.ts";
-import { noQuery, positive, query } from "./_params.ts";
-import type { AppEnv } from "./auth.ts";
+import { type Api, api, errors, jsonBody, ok, route } from "./_openapi.ts";
+import { noQuery, positive } from "./_params.ts";
+import { approvalExample, inboxApprovalSchema } from "./_responses.ts";
 
 const inboxQuery = z.object({
   status: z.enum(["pending", "decided", "expired"]).optional(),
@@ -43,19 +42,59 @@ const cleanupBody = z.object({
  * await rt.close();
  * ```
  */
-export function crossSessionRoutes(rt: Runtime): Hono<AppEnv> {
-  const r = new Hono<AppEnv>();
+export function crossSessionRoutes(rt: Runtime): Api {
+  const r = api();
 
-  r.get("/approvals", async (c) => {
-    const page = await rt.inbox(query(c, inboxQuery));
-    return c.json({ items: page.items, nextCursor: page.nextCursor ?? null });
+  route(r, {
+    method: "get",
+    path: "/approvals",
+    tags: ["approvals"],
+    summary: "The approvals inbox across sessions",
+    description: "Oldest deadline first. A session token cannot read it (403).",
+    request: { query: inboxQuery },
+    responses: {
+      200: ok(
+        z.object({ items: z.array(inboxApprovalSchema), nextCursor: z.string().nullable() }),
+        "A page of approvals",
+        { items: [{ ...approvalExample, session: "demo" }], nextCursor: null },
+      ),
+      ...errors(400, 503),
+    },
+  }, async (c) => {
+    const page = await rt.inbox(c.req.valid("query"));
+    return c.json({ items: page.items, nextCursor: page.nextCursor ?? null }, 200);
   });
 
-  r.post("/cleanup", async (c) => {
-    query(c, noQuery);
-    const { dryRun, ...rules } = await body(c, cleanupBody, "cleanup");
+  route(r, {
+    method: "post",
+    path: "/cleanup",
+    tags: ["sessions"],
+    summary: "Apply the retention rules now",
+    description: "Deletes terminal sessions older than `olderThanDays` (default 30), keeping the " +
+      "`keepCompleted` newest completed (default 10), and with `failed` every failed one. " +
+      "`dryRun` only says which.",
+    request: {
+      query: noQuery,
+      body: jsonBody(cleanupBody, {
+        what: "cleanup",
+        example: { olderThanDays: 30, keepCompleted: 10, dryRun: true },
+      }),
+    },
+    responses: {
+      200: ok(
+        z.union([
+          z.object({ deleted: z.array(z.string()) }),
+          z.object({ wouldDelete: z.array(z.string()) }),
+        ]),
+        "The ids deleted, or with `dryRun` the ids that would be",
+        { wouldDelete: ["old-1", "old-2"] },
+      ),
+      ...errors(400, 413, 503),
+    },
+  }, async (c) => {
+    const { dryRun, ...rules } = c.req.valid("json");
     const ids = await rt.cleanup({ ...rules, dryRun });
-    return c.json(dryRun ? { wouldDelete: ids } : { deleted: ids });
+    return c.json(dryRun ? { wouldDelete: ids } : { deleted: ids }, 200);
   });
 
   return r;

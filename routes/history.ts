@@ -4,23 +4,35 @@
  *
  * @module
  */
-import { Hono } from "hono";
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import { messageInput, resultInput } from "../src/inputs.ts";
 import type { Runtime } from "../src/runtime.ts";
-import { body, RESULT_BODY_LIMIT } from "./_body.ts";
+import { RESULT_BODY_LIMIT } from "./_body.ts";
+import { type Api, api, errors, jsonBody, ok, route } from "./_openapi.ts";
 import {
-  checkpointParam,
   commandId,
   count,
   emptyBody,
   flag,
+  idempotencyHeader,
   noQuery,
+  params,
   positive,
-  query,
-  sessionParam,
+  sessionPath,
 } from "./_params.ts";
-import { type AppEnv, callerAgent } from "./auth.ts";
+import {
+  checkpointExample,
+  checkpointSchema,
+  eventExample,
+  eventSchema,
+  messageExample,
+  messageSchema,
+  resultExample,
+  resultSchema,
+  sessionExample,
+  sessionSchema,
+} from "./_responses.ts";
+import { callerAgent } from "./auth.ts";
 
 const eventsQuery = z.object({ after: count.optional(), limit: positive.optional() }).strict();
 const messagesQuery = z.object({
@@ -42,63 +54,189 @@ const resultsQuery = z.object({
 }).strict();
 const checkpointBody = z.object({ label: z.string().max(128).optional() }).strict();
 
+const messages = z.union([
+  z.object({ messages: z.array(messageSchema) }),
+  z.object({
+    omitted: z.number().int().min(0).openapi({ description: "Messages left out before these" }),
+    messages: z.array(messageSchema),
+  }),
+]).openapi({ description: "`{messages}`, or with `condensed` `{omitted, messages}`" });
+
+const tags = ["history"];
+
 /** The history routes under `/v1/sessions`. */
-export function historyRoutes(rt: Runtime): Hono<AppEnv> {
-  const r = new Hono<AppEnv>();
+export function historyRoutes(rt: Runtime): Api {
+  const r = api();
 
-  r.get("/:id/events", async (c) => {
-    const id = sessionParam(c);
-    return c.json({ events: await rt.events(id, query(c, eventsQuery)) });
+  route(r, {
+    method: "get",
+    path: "/{id}/events",
+    tags,
+    summary: "Read the event history",
+    description: "Ascending seq, after `after`.",
+    request: { params: sessionPath, query: eventsQuery },
+    responses: {
+      200: ok(z.object({ events: z.array(eventSchema) }), "Events", { events: [eventExample] }),
+      ...errors(400, 404, 503),
+    },
+  }, async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json({ events: await rt.events(id, c.req.valid("query")) }, 200);
   });
 
-  r.get("/:id/messages", async (c) => {
-    const id = sessionParam(c);
-    const { condensed, ...page } = query(c, messagesQuery);
-    if (condensed !== undefined) return c.json(await rt.condensed(id, condensed));
-    return c.json({ messages: await rt.messages(id, page) });
+  route(r, {
+    method: "get",
+    path: "/{id}/messages",
+    tags,
+    summary: "Read the conversation",
+    description: "Pages backwards with `before` and `limit`; `condensed=N` gives the last N and " +
+      "how many were left out.",
+    request: { params: sessionPath, query: messagesQuery },
+    responses: {
+      200: ok(messages, "Messages, oldest first", { messages: [messageExample] }),
+      ...errors(400, 404, 503),
+    },
+  }, async (c) => {
+    const { id } = c.req.valid("param");
+    const { condensed, ...page } = c.req.valid("query");
+    if (condensed !== undefined) return c.json(await rt.condensed(id, condensed), 200);
+    return c.json({ messages: await rt.messages(id, page) }, 200);
   });
 
-  r.post("/:id/messages", async (c) => {
-    const id = sessionParam(c);
-    query(c, noQuery);
-    const input = await body(c, messageInput, "message");
+  route(r, {
+    method: "post",
+    path: "/{id}/messages",
+    tags,
+    summary: "Append a message",
+    request: {
+      params: sessionPath,
+      query: noQuery,
+      headers: idempotencyHeader,
+      body: jsonBody(messageInput, {
+        what: "message",
+        example: { role: "user", content: "Who founded ACME?" },
+      }),
+    },
+    responses: {
+      201: ok(
+        z.object({ version: z.number().int(), id: z.string() }),
+        "The version and the message's id",
+        { version: 4, id: "m1" },
+      ),
+      ...errors(400, 404, 409, 413, 503),
+    },
+  }, async (c) => {
+    const { id } = c.req.valid("param");
+    const input = c.req.valid("json");
     const res = await rt.addMessage(id, input, { cmdId: commandId(c), agent: callerAgent(c) });
     return c.json(res, 201);
   });
 
-  r.get("/:id/results", async (c) => {
-    const id = sessionParam(c);
-    return c.json({ results: await rt.results(id, query(c, resultsQuery)) });
+  route(r, {
+    method: "get",
+    path: "/{id}/results",
+    tags,
+    summary: "Read agent results",
+    description: "`latest=true` keeps the newest per agent and key.",
+    request: { params: sessionPath, query: resultsQuery },
+    responses: {
+      200: ok(z.object({ results: z.array(resultSchema) }), "Results", {
+        results: [resultExample],
+      }),
+      ...errors(400, 404, 503),
+    },
+  }, async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json({ results: await rt.results(id, c.req.valid("query")) }, 200);
   });
 
-  r.post("/:id/results", async (c) => {
-    const id = sessionParam(c);
-    query(c, noQuery);
-    const input = await body(c, resultInput, "result", RESULT_BODY_LIMIT);
+  route(r, {
+    method: "post",
+    path: "/{id}/results",
+    tags,
+    summary: "Record an agent result",
+    description: "Up to 64 MiB; over 1 MiB it goes to the blob store.",
+    request: {
+      params: sessionPath,
+      query: noQuery,
+      headers: idempotencyHeader,
+      body: jsonBody(resultInput, {
+        what: "result",
+        limit: RESULT_BODY_LIMIT,
+        example: { agent: "scout", key: "founded", data: { year: 1999 } },
+      }),
+    },
+    responses: {
+      201: ok(z.object({ version: z.number().int() }), "The version", { version: 5 }),
+      ...errors(400, 404, 409, 413, 503),
+    },
+  }, async (c) => {
+    const { id } = c.req.valid("param");
+    const input = c.req.valid("json");
     const agent = input.agent ?? callerAgent(c);
     const res = await rt.addResult(id, { ...input, agent }, { cmdId: commandId(c), agent });
     return c.json(res, 201);
   });
 
-  r.get("/:id/checkpoints", async (c) => {
-    const id = sessionParam(c);
-    query(c, noQuery);
-    return c.json({ checkpoints: await rt.checkpoints(id) });
+  route(r, {
+    method: "get",
+    path: "/{id}/checkpoints",
+    tags,
+    summary: "List checkpoints",
+    description: "Newest first; the last 10 are kept.",
+    request: { params: sessionPath, query: noQuery },
+    responses: {
+      200: ok(z.object({ checkpoints: z.array(checkpointSchema) }), "Checkpoints", {
+        checkpoints: [checkpointExample],
+      }),
+      ...errors(400, 404, 503),
+    },
+  }, async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json({ checkpoints: await rt.checkpoints(id) }, 200);
   });
 
-  r.post("/:id/checkpoints", async (c) => {
-    const id = sessionParam(c);
-    query(c, noQuery);
-    const { label } = await body(c, checkpointBody, "checkpoint");
+  route(r, {
+    method: "post",
+    path: "/{id}/checkpoints",
+    tags,
+    summary: "Take a checkpoint",
+    request: {
+      params: sessionPath,
+      query: noQuery,
+      body: jsonBody(checkpointBody, { what: "checkpoint", example: { label: "before-write" } }),
+    },
+    responses: {
+      201: ok(
+        z.object({ version: z.number().int(), checkpoint: z.string() }),
+        "The version and the checkpoint's id",
+        { version: 6, checkpoint: checkpointExample.id },
+      ),
+      ...errors(400, 404, 409, 413, 503),
+    },
+  }, async (c) => {
+    const { id } = c.req.valid("param");
+    const { label } = c.req.valid("json");
     return c.json(await rt.checkpoint(id, label), 201);
   });
 
-  r.post("/:id/checkpoints/:cp/restore", async (c) => {
-    const id = sessionParam(c);
-    const cp = checkpointParam(c);
-    query(c, noQuery);
-    await body(c, emptyBody, "restore");
-    return c.json(await rt.restore(id, cp));
+  route(r, {
+    method: "post",
+    path: "/{id}/checkpoints/{cp}/restore",
+    tags,
+    summary: "Restore a checkpoint",
+    request: {
+      params: sessionPath.extend({ cp: params.cp }),
+      query: noQuery,
+      body: jsonBody(emptyBody, { what: "restore" }),
+    },
+    responses: {
+      200: ok(sessionSchema, "The session", sessionExample),
+      ...errors(400, 404, 409, 413, 503),
+    },
+  }, async (c) => {
+    const { id, cp } = c.req.valid("param");
+    return c.json(await rt.restore(id, cp), 200);
   });
 
   return r;

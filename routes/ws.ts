@@ -9,14 +9,31 @@
  *
  * @module
  */
+import { z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { upgradeWebSocket } from "hono/deno";
 import { DenizenError, ForbiddenError, ValidationError } from "../src/errors.ts";
 import { agentName } from "../src/inputs.ts";
 import type { Runtime } from "../src/runtime.ts";
 import type { Grant } from "../src/tokens.ts";
+import { type Api, api, documented, empty, errors } from "./_openapi.ts";
+import { sessionPath } from "./_params.ts";
 import { type ConnectionInit, WsConnection } from "./ws_connection.ts";
+import { serverFrame, WS_DESCRIPTION, WS_EXTENSION } from "./ws_doc.ts";
+import { clientFrame } from "./ws_frames.ts";
 import { WsHub, type WsOptions } from "./ws_hub.ts";
+
+/** The upgrade's query string; other parameters are ignored. */
+const wsQuery = z.object({
+  agent: agentName.optional().openapi({
+    description: "The agent this connection speaks for; a session token that names one sets it",
+  }),
+  since: z.string().regex(/^\d{1,15}$/, "must be a non-negative integer seq").optional()
+    .openapi({ description: "Seq of the last event the client has: what came after is replayed" }),
+  batch: z.enum(["0", "1"], "must be 0 or 1").optional().openapi({
+    description: "1 lets the server send several frames in one message",
+  }),
+});
 
 /** The route handler, with its hub (for `tick()` in tests and presence). */
 export type WsRoute = MiddlewareHandler & { readonly hub: WsHub };
@@ -66,33 +83,65 @@ export function wsRoute(rt: Runtime, opts: WsOptions = {}): WsRoute {
   return Object.assign(handler, { hub });
 }
 
+/**
+ * The WebSocket route under `/v1/sessions`, with its entry in the OpenAPI
+ * document: the upgrade's parameters, its JSON answers, and the frames in
+ * the description and the `x-websocket` extension. The handler checks its
+ * own input (see {@linkcode wsRoute}), as it is also mounted alone.
+ */
+export function wsRoutes(rt: Runtime, opts: WsOptions = {}): Api {
+  const r = api();
+  // A clone: `register` calls `.openapi()`, which a schema made before the extension lacks.
+  r.openAPIRegistry.register("ClientFrame", clientFrame.clone());
+  r.openAPIRegistry.register("ServerFrame", serverFrame);
+  documented(r, {
+    method: "get",
+    path: "/{id}/ws",
+    tags: ["websocket"],
+    summary: "Open the session's WebSocket",
+    description: WS_DESCRIPTION,
+    request: {
+      params: sessionPath,
+      query: wsQuery,
+      headers: z.object({
+        Upgrade: z.literal("websocket"),
+        "Sec-WebSocket-Protocol": z.string().optional().openapi({
+          description: "`bearer.<token>` from a browser; the server selects it",
+          example: "bearer.s3cret",
+        }),
+      }),
+    },
+    responses: {
+      101: empty("Switching Protocols: frames follow (see the description and x-websocket)"),
+      ...errors(400, 404, 426),
+    },
+    "x-websocket": WS_EXTENSION,
+  });
+  r.get("/:id/ws", wsRoute(rt, opts));
+  return r;
+}
+
 /** Checks the request and decides who is connecting; throws the 4xx to answer. */
 async function admit(rt: Runtime, c: Context): Promise<ConnectionInit> {
   const session = c.req.param("id") ?? "";
   await rt.get(session); // 400 for a bad id, 404 for an unknown session
   const grant = c.get("grant") as Grant | undefined;
   if (grant?.scope === "session" && grant.session !== session) throw new ForbiddenError();
-  const asked = c.req.query("agent");
-  if (asked !== undefined && !agentName.safeParse(asked).success) {
-    throw new ValidationError("Invalid agent name: 1-128 of [A-Za-z0-9_.:@-]");
+  const query = wsQuery.safeParse(c.req.query());
+  if (!query.success) {
+    const issue = query.error.issues[0];
+    throw new ValidationError(`Invalid ${issue?.path.join(".")}: ${issue?.message}`);
   }
+  const { agent: asked, since, batch } = query.data;
   const granted = grant?.scope === "session" ? grant.agent : undefined;
   if (granted !== undefined && asked !== undefined && asked !== granted) {
     throw new ForbiddenError(`Token is for agent '${granted}'`);
-  }
-  const sinceText = c.req.query("since");
-  if (sinceText !== undefined && !/^\d{1,15}$/.test(sinceText)) {
-    throw new ValidationError("since must be a non-negative integer seq");
-  }
-  const batch = c.req.query("batch");
-  if (batch !== undefined && batch !== "0" && batch !== "1") {
-    throw new ValidationError("batch must be 0 or 1");
   }
   const agent = granted ?? asked;
   return {
     session,
     ...(agent !== undefined ? { agent } : {}),
-    ...(sinceText !== undefined ? { since: Number(sinceText) } : {}),
+    ...(since !== undefined ? { since: Number(since) } : {}),
     batch: batch === "1",
   };
 }
