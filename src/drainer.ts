@@ -13,6 +13,12 @@
  * committed so far (`drainCommitted`, which the runtime's tick calls too, so
  * another instance's leftovers are drained).
  *
+ * A pass that fails (SQLite busy or locked, PostgreSQL restarting) changes
+ * nothing: what it read is still in the KV outbox. The drainer tries again
+ * after a backoff ({@linkcode RETRY_MIN_MS}, doubling up to
+ * {@linkcode RETRY_MAX_MS}), with or without new commits, and walks the
+ * outbox from its start, so SQL catches up once the database is back.
+ *
  * @module
  */
 import type { HistoryBatch, HistoryStore } from "./history/history_store.ts";
@@ -53,6 +59,12 @@ export const HELD_BYTES = 16 * 1024 * 1024;
  */
 export const PASS_BYTES = 2 * 1024 * 1024;
 
+/** The first wait before a failed pass is tried again; each failure in a row doubles it. */
+export const RETRY_MIN_MS = 100;
+
+/** The longest wait between two tries of a failing pass. */
+export const RETRY_MAX_MS = 5_000;
+
 /** Drainer options. */
 export interface DrainerOptions {
   hot: HotStore;
@@ -61,7 +73,7 @@ export interface DrainerOptions {
   retire(id: string, version: number): Promise<void>;
   /** Deletes drained outbox keys; the runtime spreads them over the group commits that follow. */
   deleteKeys(keys: Deno.KvKey[]): Promise<void>;
-  /** Called when a pass fails; the drainer retries on the next notify or tick. */
+  /** Called when a pass fails; the drainer tries again after a backoff. */
   onError?(error: unknown): void;
 }
 
@@ -84,6 +96,10 @@ export class OutboxDrainer {
   #heldBytes = 0;
   /** Set when the KV outbox may hold values that #held does not: the next loop walks it. */
   #walk = true;
+  /** Failed loops in a row; 0 once one succeeds. */
+  #failures = 0;
+  /** When the next try of a failing loop is due (`performance.now()`). */
+  #retryAt = 0;
 
   constructor(opts: DrainerOptions) {
     this.#opts = opts;
@@ -138,19 +154,27 @@ export class OutboxDrainer {
     this.#schedule();
   }
 
+  /** Failed passes in a row; 0 once a pass succeeds. */
+  get failures(): number {
+    return this.#failures;
+  }
+
   /**
    * Starts a loop now when much is waiting, else after the delay, so that one
-   * pass (one SQL transaction) carries many commits.
+   * pass (one SQL transaction) carries many commits. After a failure it waits
+   * for the backoff, however much is waiting.
    */
   #schedule(): void {
-    if (!this.#busy()) {
-      this.#timer ??= setTimeout(() => {
-        this.#timer = undefined;
-        if (!this.#running && !this.#closed) this.#running = this.#loop();
-      }, DRAIN_DELAY_MS);
-      return;
-    }
-    this.#start();
+    const wait = this.#failures > 0
+      ? this.#retryAt - performance.now()
+      : this.#busy()
+      ? 0
+      : DRAIN_DELAY_MS;
+    if (wait <= 0) return this.#start();
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#running && !this.#closed) this.#running = this.#loop();
+    }, wait);
   }
 
   /** Whether enough waits that the next pass should not wait for more. */
@@ -242,13 +266,17 @@ export class OutboxDrainer {
         this.#oldest = undefined;
         this.pending = 0;
       }
+      this.#failures = 0;
     } catch (error) {
       await Promise.allSettled(tails);
       this.#drop(); // what failed is still in KV
+      this.#retryAt = performance.now() +
+        Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.#failures, 16));
+      this.#failures++;
       this.#opts.onError?.(error);
     } finally {
       this.#running = undefined;
-      if (this.#again && !this.#closed) this.#schedule();
+      if ((this.#again || this.#failures > 0) && !this.#closed) this.#schedule();
     }
   }
 

@@ -58,6 +58,13 @@ export class Metrics implements CommitObserver {
     approvals: 0,
     tasks: 0,
   };
+  /** Keys on the scheduler's index by record type, and pending approvals, as last counted. */
+  scheduled: { timers: number; approvals: number; tasks: number; pendingApprovals: number } = {
+    timers: 0,
+    approvals: 0,
+    tasks: 0,
+    pendingApprovals: 0,
+  };
   /** How late the scheduler ran what was due, in ms. */
   readonly dueLateness: Histogram = new Histogram(LATENESS_BUCKETS);
   /** KV commit latency in ms. */
@@ -95,6 +102,26 @@ export class Metrics implements CommitObserver {
         this.dueFired.approvals,
       ),
       counter("denizen_lease_expiries_total", "Task leases that lapsed", this.dueFired.tasks),
+      gauge(
+        "denizen_timers_pending",
+        "Timers waiting on the scheduler (active sessions)",
+        this.scheduled.timers,
+      ),
+      gauge(
+        "denizen_approval_deadlines_pending",
+        "Approval deadlines waiting on the scheduler (active sessions)",
+        this.scheduled.approvals,
+      ),
+      gauge(
+        "denizen_leases_held",
+        "Claimed tasks whose lease the scheduler watches",
+        this.scheduled.tasks,
+      ),
+      gauge(
+        "denizen_approvals_pending",
+        "Approvals waiting for a decision, across sessions (the inbox)",
+        this.scheduled.pendingApprovals,
+      ),
       this.dueLateness.render(
         "denizen_due_lateness_ms",
         "How late timers, deadlines and leases ran, in ms",

@@ -31,6 +31,16 @@ export interface StoreOptions {
   keepCheckpoints?: number;
 }
 
+/** How the history store's writes fare lately, for `/healthz`. */
+export interface HistoryWrites {
+  /** Writes that failed in a row; 0 once one succeeds. */
+  readonly failures: number;
+  /** Why the last write failed, while `failures` is above 0. */
+  readonly error?: string;
+  /** When the first of these failures happened, epoch ms. */
+  readonly failingSince?: number;
+}
+
 /** The opened stores and a description of where they live. */
 export interface Stores {
   /** The hot store: sessions, logs and the outbox. */
@@ -43,6 +53,8 @@ export interface Stores {
   soleWriter: boolean;
   /** The SQL history. */
   history: HistoryStore;
+  /** Whether the history's writes (the drainer's) are failing, and why. */
+  readonly historyWrites: HistoryWrites;
   /** Large results and outbox payloads. */
   blobs: BlobStore;
   /** Where archives are written; undefined in memory mode (a temp dir is made on demand). */
@@ -81,18 +93,28 @@ export async function openStores(opts: StoreOptions): Promise<Stores> {
   }
   const dir = opts.dataDir ?? "./data";
   const local = !opts.memory && !opts.kv && !opts.deploy;
-  if (local) await Deno.mkdir(dir, { recursive: true });
-  const lock = local ? await lockDataDir(dir) : undefined;
+  let lock: Deno.FsFile | undefined;
+  if (local) {
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      lock = await lockDataDir(dir);
+    } catch (error) {
+      throw cannotOpen(error, `Data directory '${dir}'`);
+    }
+  }
   const kvPath = opts.memory ? ":memory:" : opts.deploy ? undefined : `${dir}/kv.sqlite3`;
+  const pg = isPostgresUrl(opts.databaseUrl);
+  const historyPath = opts.memory ? ":memory:" : `${dir}/history.sqlite3`;
   let kv: Deno.Kv;
   try {
     kv = opts.kv ?? await Deno.openKv(kvPath);
   } catch (error) {
     lock?.close();
-    throw error;
+    throw cannotOpen(error, kvPath ? `KV file '${kvPath}'` : "KV", {
+      damaged: "restore it from a backup, or move it aside to start without the live sessions " +
+        `it holds (the history in '${pg ? redact(opts.databaseUrl!) : historyPath}' is kept)`,
+    });
   }
-  const pg = isPostgresUrl(opts.databaseUrl);
-  const historyPath = opts.memory ? ":memory:" : `${dir}/history.sqlite3`;
   let history;
   try {
     history = await openHistory({
@@ -104,17 +126,26 @@ export async function openStores(opts: StoreOptions): Promise<Stores> {
   } catch (error) {
     if (!opts.kv) kv.close();
     lock?.close();
-    throw error;
+    throw pg
+      ? cannotOpen(error, `History database '${redact(opts.databaseUrl!)}'`, {
+        other: "check that PostgreSQL is running and that DATABASE_URL is right",
+      })
+      : cannotOpen(error, `History file '${historyPath}'`, {
+        damaged: "move it aside to start with an empty history (the live sessions in KV are " +
+          "kept), or restore it from a backup",
+      });
   }
   const blobs: BlobStore = pg
     ? history.blobStore()
     : opts.memory
     ? new MemoryBlobStore()
     : new FileBlobStore(`${dir}/blobs`);
+  const historyWrites: Mutable<HistoryWrites> = { failures: 0 };
   return {
     kv,
     soleWriter: !opts.kv && (opts.memory === true || lock !== undefined),
-    history: unavailableOnFailure(history),
+    history: unavailableOnFailure(history, historyWrites),
+    historyWrites,
     blobs,
     archiveDir: opts.memory || opts.deploy ? undefined : `${dir}/archives`,
     where: {
@@ -134,28 +165,80 @@ export async function openStores(opts: StoreOptions): Promise<Stores> {
   };
 }
 
+/** SQLite's words for a file that is not a database it can read, and what they mean. */
+const DAMAGE: [RegExp, string][] = [
+  [/file is not a database|file is encrypted/i, "is not a SQLite database"],
+  [/malformed|corrupt/i, "is damaged (truncated or overwritten)"],
+];
+
+/**
+ * A store that cannot be opened at start, as a 503 whose message is one
+ * line naming `what`, why, and what to do: `deno task serve` prints it and
+ * exits, rather than a stack trace. `damaged` is the advice for a file that
+ * is not a database or is damaged; `other`, for any other failure.
+ */
+function cannotOpen(
+  error: unknown,
+  what: string,
+  advice: { damaged?: string; other?: string } = {},
+): unknown {
+  if (error instanceof DenizenError) return error;
+  const reason = String((error as Error)?.message ?? error).split("\n")[0];
+  for (const [words, meaning] of DAMAGE) {
+    if (!words.test(reason)) continue;
+    const then = advice.damaged ? `; ${advice.damaged}` : "";
+    return new UnavailableError(`${what} ${meaning} (${reason})${then}`);
+  }
+  if (
+    error instanceof Deno.errors.PermissionDenied || /permission denied|read-?only/i.test(reason)
+  ) {
+    return new UnavailableError(
+      `${what} cannot be opened (${reason}); give this user read and write access to it`,
+    );
+  }
+  const then = advice.other ? `; ${advice.other}` : "";
+  return new UnavailableError(`${what} cannot be opened (${reason})${then}`);
+}
+
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
  * Wraps the history store so that a failure of the database itself (a lost
  * connection, a locked file) reaches callers as a 503 they may retry, while
- * the store's own 4xx errors pass through unchanged.
+ * the store's own 4xx errors pass through unchanged. The outcome of each
+ * `write` is noted in `writes`.
  */
-function unavailableOnFailure(history: HistoryStore): HistoryStore {
+function unavailableOnFailure(
+  history: HistoryStore,
+  writes: Mutable<HistoryWrites>,
+): HistoryStore {
   return new Proxy(history, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (typeof value !== "function") return value;
+      const isWrite = prop === "write";
       return (...args: unknown[]) => {
         const out = value.apply(target, args);
         if (!(out instanceof Promise)) return out;
-        return out.catch((error: unknown) => {
+        return out.then((result: unknown) => {
+          if (isWrite && writes.failures > 0) {
+            writes.failures = 0;
+            writes.error = writes.failingSince = undefined;
+          }
+          return result;
+        }, (error: unknown) => {
           if (error instanceof DenizenError) throw error;
-          throw new UnavailableError(
-            `History store unavailable: ${(error as Error)?.message ?? error}`,
-          );
+          const message = (error as Error)?.message ?? String(error);
+          if (isWrite) {
+            writes.failures++;
+            writes.error = message;
+            writes.failingSince ??= Date.now();
+          }
+          throw new UnavailableError(`History store unavailable: ${message}`);
         });
       };
     },

@@ -259,6 +259,7 @@ export class Runtime {
     const tick = opts.tickMs ?? 30_000;
     const jobs: Job[] = [];
     if (tick > 0) jobs.push({ name: "expiry", everyMs: tick, run: () => this.tick() });
+    jobs.push({ name: "metrics", everyMs: 15_000, run: () => this.#countScheduled() });
     const retention = opts.retention ?? (opts.memory ? false : {});
     if (retention !== false) {
       const { everyMs, ...rules } = retention;
@@ -815,6 +816,19 @@ export class Runtime {
    */
   runDue(): Promise<number> {
     return this.#scheduler.runDue();
+  }
+
+  /** Counts the scheduler's index by record type and the pending approvals, for `/metrics`. */
+  async #countScheduled(): Promise<void> {
+    const counts = { timers: 0, approvals: 0, tasks: 0 };
+    let n = 0;
+    for await (const e of this.stores.kv.list({ prefix: ["d"] }, { batchSize: 1000 })) {
+      counts[e.key[3] as keyof typeof counts]++;
+      if (++n >= 1_000_000) break; // a bound on the work of one count
+    }
+    await this.#drainer.drainCommitted();
+    const pendingApprovals = await this.history.countPendingApprovals();
+    this.metrics.scheduled = { ...counts, pendingApprovals };
   }
 
   /** Hands one key of the scheduler's index to its session's actor. */

@@ -11,6 +11,7 @@ import type { Runtime } from "../runtime.ts";
 import { assertId, type Session, transition } from "../session.ts";
 import { withSessionLock } from "./_session_lock.ts";
 import { exportSession } from "./export_session.ts";
+import { diskFull } from "../blobs/disk_full.ts";
 
 /** Temp dirs of runtimes without an `archiveDir` (memory mode), made on first use. */
 const tempDirs = new WeakMap<Runtime, Promise<string>>();
@@ -24,7 +25,8 @@ const tempDirs = new WeakMap<Runtime, Promise<string>>();
  * absolute path. The archive holds the session as it was before the
  * transition, so it imports as completed, failed or expired. 409 naming the
  * status for any other session; the file is removed again if the history
- * write fails.
+ * write fails. A full disk is a 503 and leaves no file (not even part of one):
+ * the same call succeeds once there is space.
  *
  * @example
  * ```ts
@@ -76,7 +78,10 @@ async function _archiveDir(rt: Runtime): Promise<string> {
   return await Deno.realPath(dir);
 }
 
-/** Writes `body` to `path` through a temporary file; returns its size and sha256. */
+/**
+ * Writes `body` to `path` through a temporary file; returns its size and
+ * sha256. On any failure the temporary file is removed; a full disk is a 503.
+ */
 async function _writeFile(
   path: string,
   body: ReadableStream<Uint8Array>,
@@ -97,7 +102,7 @@ async function _writeFile(
     await Deno.rename(temp, path);
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
-    throw error;
+    throw diskFull(error, `archive '${path}'`);
   }
   return { bytes, sha256: hash.digest("hex") };
 }

@@ -7,6 +7,7 @@
  */
 import type { BlobStore } from "./blob_store.ts";
 import { assertBlobKey, assertBlobPrefix } from "./_blob_key.ts";
+import { diskFull } from "./disk_full.ts";
 
 const SUFFIX = ".gz";
 /** Temporary files hold `~`, which no key may, so they are never listed. */
@@ -50,16 +51,17 @@ export class FileBlobStore implements BlobStore {
     return `${this.#dir}/${assertBlobKey(key)}${SUFFIX}`;
   }
 
+  /** A full disk is a 503 (see `disk_full.ts`), and leaves no file behind. */
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const path = this.#path(key);
-    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
     const temp = `${path}${TEMP_MARK}${crypto.randomUUID()}`;
     try {
+      await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
       await Deno.writeFile(temp, await pipe(bytes, new CompressionStream("gzip")));
       await Deno.rename(temp, path);
     } catch (err) {
       await Deno.remove(temp).catch(() => {});
-      throw err;
+      throw diskFull(err, `blob '${key}' under ${this.#dir}`);
     }
   }
 

@@ -24,10 +24,19 @@
  */
 import { createRuntime, DenizenError } from "../../mod.ts";
 
+/**
+ * Refuses to start: one line on stderr, what is wrong and what to do, and
+ * exit code 1. Never a stack trace.
+ */
+function refuse(reason: string): never {
+  console.error(`cannot start: ${reason.split("\n")[0]}`);
+  Deno.exit(1);
+}
+
 const token = Deno.env.get("DENIZEN_TOKEN") || undefined;
 const deploy = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined;
 if (deploy && !token) {
-  throw new Error("On Deno Deploy set DENIZEN_TOKEN: a public server is never left open");
+  refuse("On Deno Deploy set DENIZEN_TOKEN: a public server is never left open");
 }
 const port = Number(Deno.env.get("PORT") ?? 8000);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -41,21 +50,35 @@ const rt = await createRuntime({
   deploy,
   dataDir: Deno.env.get("DENIZEN_DATA") ?? "./data",
   databaseUrl: Deno.env.get("DATABASE_URL") || undefined,
-}).catch((error) => {
-  // A refusal with a reason (a locked data directory, a bad DATABASE_URL) needs no stack trace.
-  if (!(error instanceof DenizenError)) throw error;
-  console.error(`cannot start: ${error.message}`);
-  Deno.exit(1);
-});
+}).catch((error) =>
+  // A refusal with a reason (a locked data directory, a damaged KV or history file, an
+  // unreachable DATABASE_URL) says what to do; anything else at least says what failed.
+  refuse(
+    error instanceof DenizenError
+      ? error.message
+      : `${error?.name ?? "Error"}: ${error?.message ?? error}`,
+  )
+);
 
 if (!token) console.warn("no DENIZEN_TOKEN set: listening on 127.0.0.1 only");
 const { kv, history, blobs } = rt.stores.where;
 console.log(`data: kv ${kv}, history ${history}, blobs ${blobs}`);
 
-const server = Deno.serve({
-  ...(deploy ? {} : { hostname, port }),
-  onListen: ({ hostname, port }) => console.log(`Denizen listening on http://${hostname}:${port}`),
-}, rt.app.fetch);
+let server: Deno.HttpServer;
+try {
+  server = Deno.serve({
+    ...(deploy ? {} : { hostname, port }),
+    onListen: ({ hostname, port }) =>
+      console.log(`Denizen listening on http://${hostname}:${port}`),
+  }, rt.app.fetch);
+} catch (error) {
+  await rt.close();
+  refuse(
+    `listening on ${hostname}:${port} failed (${
+      (error as Error).message
+    }); set PORT to a free port`,
+  );
+}
 
 const shutdownMs = Number(Deno.env.get("DENIZEN_SHUTDOWN_MS") ?? 10_000);
 let stopping = false;

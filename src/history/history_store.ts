@@ -279,6 +279,8 @@ export interface HistoryStore {
   deleteSession(id: string): Promise<string[]>;
   /** Number of sessions, by status. */
   countSessions(): Promise<Record<string, number>>;
+  /** Approvals waiting for a decision, across sessions (the inbox's size). */
+  countPendingApprovals(): Promise<number>;
   /** A cheap query, for readiness. */
   ping(): Promise<void>;
   /** Closes the connection or file. */

@@ -299,6 +299,12 @@ export class KyselyHistoryStore implements HistoryStore {
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
+  async countPendingApprovals(): Promise<number> {
+    const row = await this.#db.selectFrom("approvals").select((eb) => eb.fn.countAll().as("n"))
+      .where("status", "=", "pending").executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.#db);
   }

@@ -51,9 +51,7 @@ export async function openHistory(options: OpenHistoryOptions = {}): Promise<Kys
   const writer = options.worker && shared ? new WorkerWriter(options) : undefined;
   const store = postgres
     ? new KyselyHistoryStore({
-      db: new Kysely<HistoryDatabase>({
-        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }),
-      }),
+      db: new Kysely<HistoryDatabase>({ dialect: new PostgresDialect({ pool: openPool(url) }) }),
       dialect: "postgres",
       keepCheckpoints,
       writer,
@@ -72,4 +70,21 @@ export async function openHistory(options: OpenHistoryOptions = {}): Promise<Kys
     throw err;
   }
   return store;
+}
+
+/**
+ * A `pg` pool that outlives the server's restarts. When PostgreSQL goes away
+ * (a restart, a failover), each of its clients emits `error`, and an emitter
+ * with no listener throws it: that ended the process, or the history
+ * worker. The pool listens on idle clients and drops them; a client that is
+ * checked out (inside a transaction) gets a listener of its own, and its
+ * query in flight, or the next, fails instead, so the drainer retries.
+ */
+function openPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url });
+  pool.on("error", () => {}); // an idle client's: the pool has dropped it
+  pool.on("connect", (client: { on(event: "error", listener: () => void): unknown }) => {
+    client.on("error", () => {});
+  });
+  return pool;
 }

@@ -92,3 +92,24 @@ Deno.test("metrics count what the scheduler ran and how late", async () => {
     await rt.close();
   }
 });
+
+Deno.test("metrics count the timers, deadlines and leases on the scheduler and the pending approvals", async () => {
+  const clock = new ManualClock();
+  const rt = await createRuntime({ memory: true, clock, tickMs: 0, scheduleMs: 10 });
+  try {
+    const s = await rt.create();
+    await rt.schedule(s.id, { in: "1h" });
+    await rt.schedule(s.id, { in: "2h" });
+    await rt.addTasks(s.id, { tasks: [{ id: "a", title: "A" }] });
+    await rt.claim(s.id, { agent: "x", lease: "1h" });
+    await rt.requestApproval(s.id, { prompt: "?", deadline: "1h" });
+    clock.advance(15_000); // the count runs every 15 s of the clock
+    await until(async () => /^denizen_timers_pending 2$/m.test(rt.metrics.render()));
+    const text = rt.metrics.render();
+    assert.match(text, /^denizen_leases_held 1$/m);
+    assert.match(text, /^denizen_approval_deadlines_pending 1$/m);
+    assert.match(text, /^denizen_approvals_pending 1$/m);
+  } finally {
+    await rt.close();
+  }
+});
