@@ -31,16 +31,6 @@ export interface StoreOptions {
   keepCheckpoints?: number;
 }
 
-/** How the history store's writes fare lately, for `/healthz`. */
-export interface HistoryWrites {
-  /** Writes that failed in a row; 0 once one succeeds. */
-  readonly failures: number;
-  /** Why the last write failed, while `failures` is above 0. */
-  readonly error?: string;
-  /** When the first of these failures happened, epoch ms. */
-  readonly failingSince?: number;
-}
-
 /** The opened stores and a description of where they live. */
 export interface Stores {
   /** The hot store: sessions, logs and the outbox. */
@@ -53,8 +43,15 @@ export interface Stores {
   soleWriter: boolean;
   /** The SQL history. */
   history: HistoryStore;
-  /** Whether the history's writes (the drainer's) are failing, and why. */
-  readonly historyWrites: HistoryWrites;
+  /** How the history's writes (the drainer's) fare lately, for `/healthz`. */
+  readonly historyWrites: {
+    /** Writes that failed in a row; 0 once one succeeds. */
+    readonly failures: number;
+    /** Why the last write failed, while `failures` is above 0. */
+    readonly error?: string;
+    /** When the first of these failures happened, epoch ms. */
+    readonly failingSince?: number;
+  };
   /** Large results and outbox payloads. */
   blobs: BlobStore;
   /** Where archives are written; undefined in memory mode (a temp dir is made on demand). */
@@ -205,6 +202,7 @@ function redact(url: string): string {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type HistoryWrites = Stores["historyWrites"];
 
 /**
  * Wraps the history store so that a failure of the database itself (a lost

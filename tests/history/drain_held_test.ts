@@ -76,8 +76,8 @@ Deno.test("after a failed write the drainer walks KV and copies what it held", a
   console.error = (...args: unknown[]) => void errors.push(args);
   try {
     const s = await rt.create("default", { state: {} });
-    await new Promise((r) => setTimeout(r, 300)); // the first pass fails; the next commit retries
     const before = outboxReads();
+    await new Promise((r) => setTimeout(r, 300)); // the first pass fails; its retry walks KV
     await rt.patch(s.id, [{ op: "add", path: "/a", value: 1 }]);
     await untilInSql(rt, s.id, 2);
     assert.equal(rt.metrics.drainErrors, 1);
