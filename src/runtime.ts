@@ -57,6 +57,7 @@ import {
   NotFoundError,
   SessionNotFoundError,
   TransitionError,
+  UnavailableError,
   ValidationError,
 } from "./errors.ts";
 import type {
@@ -477,14 +478,23 @@ export class Runtime {
     const bytes = utf8Length(json);
     assertSize("Result", bytes, LIMITS.result);
     let cmd;
+    let blob: string | undefined;
     if (bytes > LIMITS.resultInline) {
-      const blob = `${id}/r-${this.ids()}`;
+      blob = `${id}/r-${this.ids()}`;
       await this.stores.blobs.put(blob, new TextEncoder().encode(json));
       cmd = resultCommand({ ...r, data: undefined, blob, bytes }, opts);
     } else {
       cmd = resultCommand({ ...r, data: r.data ?? null, bytes }, opts);
     }
-    const ack = await this.#submit(id, cmd);
+    // A blob that no committed event names (the commit failed, or a resent id was applied
+    // before, with its own blob) goes at once.
+    const drop = () =>
+      blob === undefined ? undefined : this.stores.blobs.delete(blob).catch(() => {});
+    const ack = await this.#submit(id, cmd).catch(async (error) => {
+      await drop();
+      throw error;
+    });
+    if (ack.duplicate) await drop();
     return { version: ack.version };
   }
 
@@ -776,11 +786,19 @@ export class Runtime {
   /** Deletes a session everywhere: KV, SQL rows, blobs and archive file. */
   async delete(id: string): Promise<void> {
     assertId(id);
-    const session = await this.get(id);
+    // A session whose hot state cannot be read (a damaged KV value) can still be deleted.
+    const session = await this.get(id).catch((e) => {
+      if (e instanceof UnavailableError) return undefined;
+      throw e;
+    });
     const actor = this.#registry.get(id);
     await actor.exclusive(async (hot) => {
       const due = hot ? dueKeys(hot.head, hot.coord).map(([, key]) => key) : [];
       await this.#hot.deleteSession(id, { due });
+      actor.markGone();
+    }).catch(async (e) => {
+      if (!(e instanceof UnavailableError)) throw e;
+      await this.#hot.deleteSession(id); // its index keys, unknown, go when they come due
       actor.markGone();
     });
     this.#registry.drop(id);
@@ -788,7 +806,7 @@ export class Runtime {
     const blobKeys = await this.history.deleteSession(id);
     await Promise.all(blobKeys.map((k) => this.stores.blobs.delete(k)));
     await this.stores.blobs.deletePrefix(`${id}/`);
-    if (session.archive) await Deno.remove(session.archive).catch(() => {});
+    if (session?.archive) await Deno.remove(session.archive).catch(() => {});
   }
 
   /**
@@ -864,11 +882,16 @@ export class Runtime {
     for (const actor of this.#registry.all()) ids.add(actor.id);
     const expired: string[] = [];
     for (const id of ids) {
-      const live = this.#registry.peek(id)?.committed;
-      const s = live ?? await this.#registry.get(id).read();
-      if (s && !TERMINAL.has(s.status) && now > Date.parse(s.expiresAt)) {
-        await this.#expire(id);
-        expired.push(id);
+      try {
+        const live = this.#registry.peek(id)?.committed;
+        const s = live ?? await this.#registry.get(id).read();
+        if (s && !TERMINAL.has(s.status) && now > Date.parse(s.expiresAt)) {
+          await this.#expire(id);
+          expired.push(id);
+        }
+      } catch (error) {
+        // One session that cannot be read or expired now does not stop the sweep of the others.
+        if (!(error instanceof DenizenError)) throw error;
       }
     }
     return expired;
@@ -909,7 +932,9 @@ export class Runtime {
     this.#closed = true;
     await this.drain();
     await this.#scheduler.stop();
-    for (const actor of this.#registry.all()) await actor.exclusive(() => Promise.resolve());
+    for (const actor of this.#registry.all()) {
+      await actor.exclusive(() => Promise.resolve()).catch(() => {}); // an unreadable one too
+    }
     await this.#drainer.flush();
     await this.#drainer.close();
     await this.stores.close();

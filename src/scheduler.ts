@@ -18,6 +18,9 @@ import { keys } from "./hot/hot_store.ts";
 /** Keys read per page of a pass. */
 const PAGE = 500;
 
+/** The longest wait between passes while handing keys out fails. */
+const MAX_BACKOFF_MS = 5_000;
+
 /** Keys handed out and not yet settled, at most, during a pass. */
 const IN_FLIGHT = 20_000;
 
@@ -56,6 +59,10 @@ export class Scheduler {
   #pass: Promise<number> | undefined;
   #started = false;
   #stopped = false;
+  /** Keys whose handing out failed in the last pass. */
+  #failed = 0;
+  /** The wait before the next pass after a failed one, in ms. */
+  #backoff = 0;
   /** Keys handed out by passes so far. */
   fired = 0;
 
@@ -83,9 +90,9 @@ export class Scheduler {
     this.#arm(Math.max(0, dueMs - this.#opts.clock.now()));
   }
 
-  /** Runs the loop in `delayMs` (at most `pollMs`), unless it runs sooner already. */
-  #arm(delayMs: number): void {
-    const wait = Math.min(Math.max(0, delayMs), this.#pollMs);
+  /** Runs the loop in `delayMs` (at most `cap`, default `pollMs`), unless it runs sooner already. */
+  #arm(delayMs: number, cap = this.#pollMs): void {
+    const wait = Math.min(Math.max(0, delayMs), cap);
     const at = performance.now() + wait;
     if (this.#timer !== undefined && this.#armedAt <= at) return;
     clearTimeout(this.#timer);
@@ -102,6 +109,14 @@ export class Scheduler {
     if (this.#stopped) return;
     this.#runJobs();
     await this.runDue().catch((e) => this.#opts.onError?.("due pass", e));
+    if (this.#stopped) return;
+    if (this.#failed > 0) {
+      // Keys that could not be handed out (the KV or a store fails) are tried again after a
+      // doubling wait, not at once: a failing store is not read in a loop.
+      this.#backoff = Math.min(MAX_BACKOFF_MS, Math.max(100, this.#backoff * 2));
+      return this.#arm(this.#backoff, MAX_BACKOFF_MS);
+    }
+    this.#backoff = 0;
     const next = await this.nextDue().catch(() => undefined);
     if (this.#stopped) return;
     this.#arm(next === undefined ? this.#pollMs : next - this.#opts.clock.now());
@@ -143,9 +158,12 @@ export class Scheduler {
     const range = { start: keys.dueAll, end: [...keys.dueAll, clock.now() + 1] };
     const inFlight = new Set<Promise<void>>();
     let handled = 0;
+    this.#failed = 0;
     for await (const e of kv.list(range, { batchSize: PAGE })) {
       const p: Promise<void> = this.#opts.fire(e.key)
-        .catch((error) => this.#opts.onError?.("due key", error))
+        .catch((error) => {
+          if (this.#failed++ === 0) this.#opts.onError?.("due key", error); // once a pass
+        })
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
       handled++;
@@ -161,7 +179,9 @@ export class Scheduler {
     const now = this.#opts.clock.now();
     for (const job of this.#opts.jobs ?? []) {
       if (this.#stopped || this.#running.has(job.name)) continue;
-      if (now - (this.#lastRun.get(job.name) ?? 0) < job.everyMs) continue;
+      const last = this.#lastRun.get(job.name) ?? 0;
+      if (now < last) this.#lastRun.set(job.name, now); // the clock went back: count from now
+      if (now - Math.min(last, now) < job.everyMs) continue;
       this.#lastRun.set(job.name, now);
       this.#running.set(
         job.name,

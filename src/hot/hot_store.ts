@@ -29,6 +29,7 @@
 import jsonpatch, { type Operation } from "fast-json-patch";
 import type { BlobStore } from "../blobs/blob_store.ts";
 import type { BatchEntry } from "../history/history_store.ts";
+import { UnavailableError } from "../errors.ts";
 import type { Session } from "../session.ts";
 import {
   type Coordination,
@@ -262,6 +263,18 @@ export class HotStore {
 
   /** Loads a session: head, snapshot and log. Undefined when KV has no head. */
   async load(id: string): Promise<HotSession | undefined> {
+    try {
+      return await this.#load(id);
+    } catch (error) {
+      if (!(error instanceof SyntaxError || error instanceof TypeError)) throw error;
+      // A damaged value: this session cannot be served, the others can.
+      throw new UnavailableError(
+        `Session '${id}' cannot be read from KV (${error.message}); delete it or restore it from an archive`,
+      );
+    }
+  }
+
+  async #load(id: string): Promise<HotSession | undefined> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const head = await this.kv.get<Uint8Array | Head>(keys.head(id));
       if (head.value === null) return undefined;

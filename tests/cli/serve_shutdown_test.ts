@@ -18,7 +18,7 @@ async function start(
 ): Promise<{ child: Deno.ChildProcess; out: string[] }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--config", config, serve],
-    env: { PORT: String(port), DENIZEN_DATA: dir, DENIZEN_SHUTDOWN_MS: "10000" },
+    env: { PORT: String(port), DENIZEN_DATA: dir, DENIZEN_SHUTDOWN_MS: "10000", DATABASE_URL: "" },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

@@ -66,10 +66,7 @@ Deno.test("one session with a garbage KV head: the others load and take commands
   }));
 
 Deno.test({
-  // Report item 7b: HotStore.load/decodeHead (src/hot/hot_store.ts) lets JSON.parse's SyntaxError
-  // through, which the routes answer with 500.
   name: "reading a session whose KV head is garbage answers 503 naming the session, not 500",
-  ignore: true,
   fn: () =>
     withCorruptHead(async (rt) => {
       await assert.rejects(rt.get("bad"), (e) => {
@@ -86,9 +83,7 @@ Deno.test({
 });
 
 Deno.test({
-  // Report item 7c: Runtime.tick (src/runtime.ts) stops at the first session it cannot read.
   name: "the expiry sweep expires the other sessions when one head is garbage",
-  ignore: true,
   fn: () =>
     withCorruptHead(async (rt, clock) => {
       clock.advance(2 * HOUR);
@@ -101,9 +96,7 @@ Deno.test({
 });
 
 Deno.test({
-  // Report item 7d: Runtime.delete (src/runtime.ts) reads the session first, which throws.
   name: "a session whose KV head is garbage can be deleted",
-  ignore: true,
   fn: () =>
     withCorruptHead(async (rt) => {
       await rt.delete("bad");
@@ -113,10 +106,7 @@ Deno.test({
 });
 
 Deno.test({
-  // Report item 7e: Runtime.close (src/runtime.ts) awaits every actor's queue, and an actor that
-  // cannot load rejects, so close() throws before it drains the outbox and closes the stores.
   name: "close() finishes, draining the outbox, when one session's head is garbage",
-  ignore: true,
   fn: () =>
     withCorruptHead(async (rt) => {
       await rt.get("bad").catch(() => {}); // its actor is now in the registry
