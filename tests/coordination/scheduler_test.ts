@@ -104,7 +104,7 @@ Deno.test("metrics count the timers, deadlines and leases on the scheduler and t
     await rt.claim(s.id, { agent: "x", lease: "1h" });
     await rt.requestApproval(s.id, { prompt: "?", deadline: "1h" });
     clock.advance(15_000); // the count runs every 15 s of the clock
-    await until(async () => /^denizen_timers_pending 2$/m.test(rt.metrics.render()));
+    await until(() => Promise.resolve(/^denizen_timers_pending 2$/m.test(rt.metrics.render())));
     const text = rt.metrics.render();
     assert.match(text, /^denizen_leases_held 1$/m);
     assert.match(text, /^denizen_approval_deadlines_pending 1$/m);
