@@ -123,6 +123,8 @@ Deno.test({
     const rt = await faultRuntime({ clock, tickMs: 30_000, scheduleMs: 5 });
     try {
       clock.advance(-HOUR);
+      // The scheduler sees the clock when its loop runs (every 5 ms here): let it see the jump.
+      await new Promise((r) => setTimeout(r, 100));
       const s = await rt.create("default", { state: {}, ttl: { active: "10m" } });
       clock.advance(11 * MIN); // past its expiry, and 11 min since the jump
       await until(
@@ -131,7 +133,7 @@ Deno.test({
           return (await rt.history.getSession(s.id))?.status === "expired";
         },
         "the sweep to expire the session",
-        2_000,
+        10_000, // generous: the suite runs in parallel on 2 cores
         20,
       );
     } finally {
