@@ -17,6 +17,7 @@ import { notFound, onError } from "./_errors.ts";
 import { api } from "./_openapi.ts";
 import { archiveRoutes } from "./archive.ts";
 import { authenticate, tokenRoutes } from "./auth.ts";
+import { httpRateLimit, type HttpRateOptions } from "./http_rate_limit.ts";
 import { coordinationRoutes } from "./coordination.ts";
 import { crossSessionRoutes } from "./cross_session.ts";
 import { docsRoutes } from "./docs.ts";
@@ -41,6 +42,8 @@ export interface AppOptions {
   token?: string;
   /** WebSocket tuning: heartbeat, backpressure, flood limits (defaults of SPEC §5). */
   ws?: WsOptions;
+  /** Per-client HTTP rate limit; loopback clients are exempt unless asked. `false` turns it off. */
+  httpRate?: HttpRateOptions | false;
 }
 
 /**
@@ -60,6 +63,7 @@ export function createApp(rt: Runtime, opts: AppOptions = {}): Hono {
   const root = new OpenAPIHono<BlankEnv, BlankSchema>();
   let doc: OpenApiDocument | undefined;
   const app = api();
+  if (opts.httpRate !== false) app.use("*", httpRateLimit(rt.clock, opts.httpRate));
   app.use("*", authenticate(tokens));
   describeHealth(app.route("/", healthRoutes(rt)));
   app.route("/v1/sessions", wsRoutes(rt, opts.ws));
