@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { UnavailableError } from "../src/errors.ts";
 import { type CommittedOutbox, keys, outboxCommitKey } from "../src/hot/hot_store.ts";
 
 /** Bytes of fragments per shared outbox value, under KV's 65,536 per value. */
@@ -107,6 +108,20 @@ interface Deleting {
   request: DeleteRequest;
 }
 
+/**
+ * A KV commit that did not finish within its bound. It may still land, so
+ * its outcome is unknown: nothing it wrote may be undone (its blobs stay),
+ * and a client resends with the same command id, which applies once.
+ */
+export class CommitTimeoutError extends UnavailableError {
+  /** The bound that passed, in ms. */
+  constructor(ms: number) {
+    super(
+      `KV commit did not finish in ${ms} ms; its outcome is unknown: resend with the same command id`,
+    );
+  }
+}
+
 /** Batches commit units from many actors into as few atomics as KV allows. */
 export class GroupCommitter {
   readonly #kv: Deno.Kv;
@@ -116,6 +131,7 @@ export class GroupCommitter {
   #queue: Pending[] = [];
   #inFlight = 0;
   readonly #maxInFlight: number;
+  readonly #commitTimeoutMs: number;
   readonly #room: number;
   /** Sessions admitted and not yet done. */
   #admitted = 0;
@@ -145,8 +161,11 @@ export class GroupCommitter {
       room?: number;
       /** Default {@linkcode IDLE_DELETES_MS}. */
       idleDeletesMs?: number;
+      /** How long a KV commit may take before its units are answered 503. Default 10 s. */
+      commitTimeoutMs?: number;
     } = {},
   ) {
+    this.#commitTimeoutMs = opts.commitTimeoutMs ?? 10_000;
     this.#idleDeletesMs = opts.idleDeletesMs ?? IDLE_DELETES_MS;
     this.#maxInFlight = opts.maxInFlight ?? 2;
     this.#room = opts.room ?? ATOMIC_LIMITS.checks * this.#maxInFlight;
@@ -313,10 +332,14 @@ export class GroupCommitter {
     const riders = this.#riders(mutations + outbox.length, bytes);
     let result: Deno.KvCommitResult | Deno.KvCommitError;
     try {
-      result = await this.#atomic(batch, outbox, riders);
+      result = await this.#bounded(this.#atomic(batch, outbox, riders));
     } catch (error) {
       this.#deletes.unshift(...riders);
-      if (batch.length === 1) return batch[0].reject(error);
+      // A commit past its bound may still land: retrying its units alone could apply them twice.
+      if (batch.length === 1 || error instanceof CommitTimeoutError) {
+        for (const p of batch) p.reject(error);
+        return;
+      }
       return this.#one(batch);
     }
     if (!result.ok) {
@@ -331,6 +354,18 @@ export class GroupCommitter {
   }
 
   /** Retries each unit alone, so one session's conflict or error does not fail the others. */
+  /** `commit`, or a {@linkcode CommitTimeoutError} once it has taken `commitTimeoutMs`. */
+  #bounded<T>(commit: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new CommitTimeoutError(this.#commitTimeoutMs)),
+        this.#commitTimeoutMs,
+      );
+    });
+    return Promise.race([commit, late]).finally(() => clearTimeout(timer));
+  }
+
   async #one(batch: Pending[]): Promise<void> {
     for (const p of batch) await this.#commitBatch([p]);
   }

@@ -23,7 +23,7 @@ import type { SessionKind } from "../src/kind.ts";
 import { type HotSession, type HotStore, keys } from "../src/hot/hot_store.ts";
 import { COMMAND_MEMORY, CommandMemory, type CommandRecord } from "../src/hot/command_memory.ts";
 import { type Session, type SessionEvent, utf8Length } from "../src/session.ts";
-import type { GroupCommitter } from "./group_commit.ts";
+import { CommitTimeoutError, type GroupCommitter } from "./group_commit.ts";
 import { missedEvents, watchHead } from "./head_watch.ts";
 import type { HistoryStore } from "../src/history/history_store.ts";
 import { buildUnit, headOf, sessionOf, type UnitOptions } from "./commit_unit.ts";
@@ -414,6 +414,10 @@ export class SessionActor {
     try {
       outcome = await env.committer.commit(built.unit);
     } catch (error) {
+      if (error instanceof CommitTimeoutError) {
+        this.#loaded = false; // it may land late: the next batch reads the head again
+        throw error; // and its blobs stay, for it may name them
+      }
       await built.discard();
       throw error;
     }

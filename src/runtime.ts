@@ -151,6 +151,11 @@ export interface RuntimeOptions extends StoreOptions {
   /** KV atomics in flight at once. Default 2. */
   commitsInFlight?: number;
   /**
+   * How long a KV commit may take before its commands are answered 503
+   * ("outcome unknown: resend with the same command id"). Default 10 s.
+   */
+  commitTimeoutMs?: number;
+  /**
    * Sessions that may hold a batch between taking it and its commit; the
    * others wait, gathering commands, so that each commit carries more.
    * Default: as many as the atomics in flight can check, 100 each.
@@ -224,6 +229,7 @@ export class Runtime {
       grouped,
       maxInFlight: opts.commitsInFlight,
       room: opts.admission,
+      commitTimeoutMs: opts.commitTimeoutMs,
     });
     this.#drainer = new OutboxDrainer({
       hot: this.#hot,
