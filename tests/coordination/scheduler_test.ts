@@ -3,7 +3,7 @@ import { createRuntime } from "../../mod.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { SessionNotFoundError } from "../../src/errors.ts";
 
-async function until(check: () => Promise<boolean>, ms = 5_000): Promise<void> {
+async function until(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error("timed out waiting");
