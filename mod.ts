@@ -112,4 +112,5 @@ export type { StoreOptions, Stores } from "./src/open_stores.ts";
 export type { BlobStore } from "./src/blobs/blob_store.ts";
 export type { Listener, Reply } from "./actors/session_actor.ts";
 export type { AppOptions } from "./routes/app.ts";
+export type { HttpRateOptions } from "./routes/http_rate_limit.ts";
 export type { WsOptions } from "./routes/ws_hub.ts";

@@ -161,6 +161,7 @@ export async function startServer(
     HOST: "127.0.0.1",
     DENIZEN_DATA: opts.dataDir,
     DENIZEN_TOKEN: opts.token,
+    DATABASE_URL: "", // history in the data directory, not a PostgreSQL the tests share
   });
   const end = async (signal: Deno.Signal) => {
     try {
