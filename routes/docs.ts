@@ -11,8 +11,8 @@
  *
  * @module
  */
+import { staticFiles } from "./_static_files.ts";
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { type Api, api, errors, PUBLIC, route } from "./_openapi.ts";
 
 /** The page's files and their media types: nothing else under `/docs/` is served. */
@@ -47,26 +47,7 @@ const CSP = [
  */
 export function docsRoutes(): Api {
   const r = api();
-  const cache = new Map<string, Promise<Uint8Array>>();
-  const serve = async (c: Context, name: string): Promise<Response> => {
-    const type = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
-    if (type === undefined) return c.notFound();
-    let bytes = cache.get(name);
-    if (bytes === undefined) {
-      bytes = read(name);
-      cache.set(name, bytes);
-      bytes.catch(() => cache.delete(name));
-    }
-    return new Response(await bytes as Uint8Array<ArrayBuffer>, {
-      headers: {
-        "content-type": type,
-        "cache-control": "no-cache",
-        "x-content-type-options": "nosniff",
-        "referrer-policy": "no-referrer",
-        ...(name === "index.html" ? { "content-security-policy": CSP } : {}),
-      },
-    });
-  };
+  const serve = staticFiles(new URL("./docs/", import.meta.url), FILES, CSP);
   const page = z.string().openapi({ description: "HTML" });
   route(r, {
     method: "get",
@@ -101,13 +82,4 @@ export function docsRoutes(): Api {
     },
   }, (c) => serve(c, c.req.valid("param").file));
   return r;
-}
-
-/** A file of `routes/docs/`, from disk or, when the module was loaded from a URL, over fetch. */
-async function read(name: string): Promise<Uint8Array> {
-  const url = new URL(`./docs/${name}`, import.meta.url);
-  if (url.protocol === "file:") return await Deno.readFile(url);
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`Docs file '${name}' could not be read: ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
 }

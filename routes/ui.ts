@@ -11,7 +11,8 @@
  *
  * @module
  */
-import type { Context, Hono } from "hono";
+import { staticFiles } from "./_static_files.ts";
+import type { Hono } from "hono";
 
 /** Where the page lives. */
 export const INSPECTOR_PATH = "/ui";
@@ -77,37 +78,9 @@ const CSP = [
  * ```
  */
 export function mountInspector<A extends Hono>(app: A): A {
-  const cache = new Map<string, Promise<Uint8Array>>();
-  const serve = async (c: Context, name: string): Promise<Response> => {
-    const type = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
-    if (type === undefined) return c.notFound();
-    let bytes = cache.get(name);
-    if (bytes === undefined) {
-      bytes = read(name);
-      cache.set(name, bytes);
-      bytes.catch(() => cache.delete(name));
-    }
-    return new Response(await bytes as Uint8Array<ArrayBuffer>, {
-      headers: {
-        "content-type": type,
-        "cache-control": "no-cache",
-        "x-content-type-options": "nosniff",
-        "referrer-policy": "no-referrer",
-        ...(name === "index.html" ? { "content-security-policy": CSP } : {}),
-      },
-    });
-  };
+  const serve = staticFiles(new URL("./ui/", import.meta.url), FILES, CSP);
   app.get(INSPECTOR_PATH, (c) => serve(c, "index.html"));
   app.get(`${INSPECTOR_PATH}/`, (c) => serve(c, "index.html"));
   app.get(`${INSPECTOR_PATH}/:file`, (c) => serve(c, c.req.param("file")));
   return app;
-}
-
-/** A file of `routes/ui/`, from disk or, when the module was loaded from a URL, over fetch. */
-async function read(name: string): Promise<Uint8Array> {
-  const url = new URL(`./ui/${name}`, import.meta.url);
-  if (url.protocol === "file:") return await Deno.readFile(url);
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`Inspector file '${name}' could not be read: ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
 }
