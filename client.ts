@@ -37,7 +37,13 @@ import type {
 } from "./src/coordination/model.ts";
 import type { Duration } from "./src/duration.ts";
 import type { PatchOperation, UpdateInput } from "./src/inputs.ts";
-import type { ActionArgs, ActionContext, ActionDef, ResultView, SessionKind } from "./src/kind.ts";
+import type {
+  ActionArgs,
+  ActionContext,
+  ActionDef,
+  ResultView,
+  SessionKind,
+} from "./actors/kind.ts";
 import type { AgentState, Origin, Session, Status, Ttl } from "./src/session.ts";
 import { packMessages, utf8Length } from "./src/batch_message.ts";
 

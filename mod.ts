@@ -31,7 +31,7 @@
  * @module
  */
 import { type AppOptions, createApp } from "./routes/app.ts";
-import { openRuntime, type Runtime, type RuntimeOptions } from "./src/runtime.ts";
+import { openRuntime, type Runtime, type RuntimeOptions } from "./actors/runtime.ts";
 
 /**
  * Opens the stores, drains any outbox left by a crash, and returns a running
@@ -52,10 +52,10 @@ export async function createRuntime(opts: RuntimeOptions & AppOptions = {}): Pro
   return rt;
 }
 
-export { defaultKind, defineSession } from "./src/kind.ts";
-export type { ActionContext, ActionDef, SessionKind, SessionKindDef } from "./src/kind.ts";
-export { Runtime } from "./src/runtime.ts";
-export type { RuntimeOptions } from "./src/runtime.ts";
+export { defaultKind, defineSession } from "./actors/kind.ts";
+export type { ActionContext, ActionDef, SessionKind, SessionKindDef } from "./actors/kind.ts";
+export { Runtime } from "./actors/runtime.ts";
+export type { RuntimeOptions } from "./actors/runtime.ts";
 export { ManualClock, systemClock } from "./src/clock.ts";
 export type { Clock } from "./src/clock.ts";
 export * from "./src/errors.ts";
@@ -100,15 +100,15 @@ export type {
   Timer,
   TimerInput,
 } from "./src/coordination/model.ts";
-export type { By, CoordinationOps } from "./src/coordination/commands.ts";
+export type { By, CoordinationOps } from "./actors/coord_commands.ts";
 export type { ApprovalPage, ApprovalQuery, InboxApproval } from "./src/history/history_store.ts";
-export type { ResultView } from "./src/kind.ts";
+export type { ResultView } from "./actors/kind.ts";
 export type { UpdateInput } from "./src/inputs.ts";
 export type { Duration } from "./src/duration.ts";
 export type { IdGenerator } from "./src/ids.ts";
 export type { Histogram, Metrics } from "./src/metrics.ts";
-export type { CommitObserver } from "./actors/group_commit.ts";
-export type { StoreOptions, Stores } from "./src/open_stores.ts";
+export type { CommitObserver } from "./src/metrics.ts";
+export type { StoreOptions, Stores } from "./actors/open_stores.ts";
 export type { BlobStore } from "./src/blobs/blob_store.ts";
 export type { Listener, Reply } from "./actors/session_actor.ts";
 export type { AppOptions } from "./routes/app.ts";

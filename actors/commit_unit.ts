@@ -30,7 +30,7 @@ import {
   type CommandRecord,
   tailRecords,
 } from "../src/hot/command_memory.ts";
-import { DEFAULT_TTL } from "../src/kind.ts";
+import { DEFAULT_TTL } from "./kind.ts";
 import type { Session } from "../src/session.ts";
 import type { CommitUnit } from "./group_commit.ts";
 import type { Turn } from "./turn.ts";

@@ -15,6 +15,7 @@
  * @module
  */
 import { UnavailableError } from "../src/errors.ts";
+import type { CommitObserver } from "../src/metrics.ts";
 import { type CommittedOutbox, keys, outboxCommitKey } from "../src/hot/hot_store.ts";
 
 /** Bytes of fragments per shared outbox value, under KV's 65,536 per value. */
@@ -83,12 +84,6 @@ export interface CommitUnit {
 
 /** How a unit ended: committed with the new versionstamp, or lost its check. */
 export type CommitOutcome = { ok: true; versionstamp: string } | { ok: false };
-
-/** Observes commits, for metrics. */
-export interface CommitObserver {
-  /** Called after each KV commit of `units` commit units and `mutations` mutations that took `ms`. */
-  committed(units: number, mutations: number, ms: number): void;
-}
 
 interface Pending {
   unit: CommitUnit;

@@ -19,7 +19,7 @@ import {
   SessionNotFoundError,
   UnavailableError,
 } from "../src/errors.ts";
-import type { SessionKind } from "../src/kind.ts";
+import type { SessionKind } from "./kind.ts";
 import { type HotSession, type HotStore, keys } from "../src/hot/hot_store.ts";
 import { COMMAND_MEMORY, CommandMemory, type CommandRecord } from "../src/hot/command_memory.ts";
 import { type Session, type SessionEvent, utf8Length } from "../src/session.ts";

@@ -11,7 +11,7 @@ import type { Operation } from "fast-json-patch";
 import { iso } from "../src/clock.ts";
 import { applyShared } from "../src/json_patch.ts";
 import { TooLargeError, ValidationError } from "../src/errors.ts";
-import type { SessionKind } from "../src/kind.ts";
+import type { SessionKind } from "./kind.ts";
 import type { Coordination } from "../src/coordination/model.ts";
 import { CoordDraft } from "./coord_draft.ts";
 import { type Head } from "../src/hot/hot_store.ts";

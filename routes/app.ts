@@ -11,7 +11,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Hono } from "hono";
 import type { BlankEnv, BlankSchema } from "hono/types";
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import { Tokens } from "../src/tokens.ts";
 import { notFound, onError } from "./_errors.ts";
 import { api } from "./_openapi.ts";

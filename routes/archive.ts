@@ -7,7 +7,7 @@
 import { z } from "@hono/zod-openapi";
 import { DEFAULT_ARCHIVE_LIMITS } from "../src/archive/archive_format.ts";
 import { TooLargeError, ValidationError } from "../src/errors.ts";
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import { type Api, api, errors, jsonBody, ok, route } from "./_openapi.ts";
 import { emptyBody, noQuery, sessionPath } from "./_params.ts";
 import { sessionExample, sessionSchema } from "./_responses.ts";

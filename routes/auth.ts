@@ -16,7 +16,7 @@ import {
   ValidationError,
 } from "../src/errors.ts";
 import { agentName } from "../src/inputs.ts";
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import type { Grant, Tokens } from "../src/tokens.ts";
 import { type Api, api, errors, jsonBody, ok, route } from "./_openapi.ts";
 import { sessionPath } from "./_params.ts";

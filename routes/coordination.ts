@@ -25,7 +25,7 @@ import {
   timerInput,
 } from "../src/coordination/model.ts";
 import { ForbiddenError, ValidationError } from "../src/errors.ts";
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import { type Api, api, empty, errors, jsonBody, ok, route } from "./_openapi.ts";
 import { commandId, flag, idempotencyHeader, noQuery, params, sessionPath } from "./_params.ts";
 import {

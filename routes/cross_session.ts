@@ -7,7 +7,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import { sessionId } from "../src/session.ts";
 import { type Api, api, errors, jsonBody, ok, route } from "./_openapi.ts";
 import { noQuery, positive } from "./_params.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import { problem } from "./_errors.ts";
 import type { AppEnv } from "./auth.ts";
 

@@ -6,7 +6,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { messageInput, resultInput } from "../src/inputs.ts";
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import { RESULT_BODY_LIMIT } from "./_body.ts";
 import { type Api, api, errors, jsonBody, ok, route } from "./_openapi.ts";
 import {

@@ -7,7 +7,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { agentInput, createInput, listInput, patchOps, updateInput } from "../src/inputs.ts";
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import { type Api, api, empty, errors, jsonBody, ok, route } from "./_openapi.ts";
 import {
   commandId,

@@ -14,7 +14,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { upgradeWebSocket } from "hono/deno";
 import { DenizenError, ForbiddenError, ValidationError } from "../src/errors.ts";
 import { agentName } from "../src/inputs.ts";
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import type { Grant } from "../src/tokens.ts";
 import { type Api, api, documented, empty, errors } from "./_openapi.ts";
 import { sessionPath } from "./_params.ts";

@@ -8,7 +8,7 @@
 import { ValidationError } from "../src/errors.ts";
 import type { PatchOperation } from "../src/inputs.ts";
 import type { Reply } from "../actors/session_actor.ts";
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import type { CommandFrame } from "./ws_frames.ts";
 
 /** What an ack carries besides the command id. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import type { ServerFrame } from "./ws_frames.ts";
 
 /** Tunables of the WebSocket protocol; the defaults are those of SPEC §5. */

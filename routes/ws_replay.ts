@@ -12,7 +12,7 @@
  */
 import { type Coordination, RECORD_TYPES } from "../src/coordination/model.ts";
 import { UnavailableError } from "../src/errors.ts";
-import type { Runtime } from "../src/runtime.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import type { SessionEvent } from "../src/session.ts";
 import type { WelcomeFrame } from "./ws_frames.ts";
 

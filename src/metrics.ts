@@ -3,11 +3,15 @@
  *
  * @module
  */
-import type { CommitObserver } from "../actors/group_commit.ts";
-
 const LATENCY_BUCKETS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 100];
 const LATENESS_BUCKETS = [10, 50, 100, 250, 500, 1000, 5000, 60_000];
+
+/** Observes commits, for metrics. */
+export interface CommitObserver {
+  /** Called after each KV commit of `units` commit units and `mutations` mutations that took `ms`. */
+  committed(units: number, mutations: number, ms: number): void;
+}
 
 /** A Prometheus histogram with fixed upper bounds. */
 export class Histogram {

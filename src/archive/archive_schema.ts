@@ -59,7 +59,7 @@ const agentState: z.ZodType<AgentState> = z.object({
 const agents = noProtoKey(z.record(name, agentState));
 
 // ---- coordination.json -----------------------------------------------------------------------
-// The records as the rules of src/coordination/rules.ts make them, with the
+// The records as the rules of actors/coord_rules.ts make them, with the
 // bounds of the inputs they are made from.
 
 const APPROVAL_STATUS: Record<ApprovalStatus, ApprovalStatus> = {

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { iso } from "../clock.ts";
 import { ConflictError, SessionNotFoundError } from "../errors.ts";
-import type { Runtime } from "../runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 import { assertId, type Session, transition } from "../session.ts";
 import { withSessionLock } from "./_session_lock.ts";
 import { exportSession } from "./export_session.ts";

@@ -5,7 +5,7 @@
  */
 import type { Coordination } from "../coordination/model.ts";
 import { ConflictError } from "../errors.ts";
-import type { Runtime } from "../runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 import type { Session } from "../session.ts";
 import { historySource } from "./_history_source.ts";
 import { writeArchive } from "./write_archive.ts";

@@ -8,7 +8,7 @@
 import type { Coordination } from "../coordination/model.ts";
 import { ConflictError, SessionNotFoundError, ValidationError } from "../errors.ts";
 import type { SessionRecord } from "../history/history_store.ts";
-import type { Runtime } from "../runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 import { assertSize, jsonBytes, LIMITS, type Session, type SessionEvent } from "../session.ts";
 import { checkDerivedRows } from "./_derived_rows.ts";
 import { withSessionLock } from "./_session_lock.ts";

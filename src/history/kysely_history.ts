@@ -25,7 +25,7 @@ import {
 } from "./history_store.ts";
 import type { HistoryDatabase, SqlDialectName } from "./history_database.ts";
 import type { BlobStore } from "../blobs/blob_store.ts";
-import { SqlBlobStore } from "../blobs/sql_blob_store.ts";
+import { SqlBlobStore } from "./sql_blob_store.ts";
 import { ValidationError } from "../errors.ts";
 import { migrateHistory } from "./migrations.ts";
 import { writeBatch } from "./_write_batch.ts";

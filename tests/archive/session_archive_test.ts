@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 import { build, exported, memoryRuntime, type Script } from "./_session_scripts.ts";
 import { seal } from "./_fixtures.ts";
 import { entriesOf, gzip, streamOf, tarGzOf, tarOf } from "./_tar_helpers.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FORMAT_VERSION } from "../../src/archive/archive_format.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { emptyCoordination, RECORD_BYTES } from "../../src/coordination/model.ts";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 import { build, exported, memoryRuntime, type Script } from "./_session_scripts.ts";
 import { seal } from "./_fixtures.ts";
 import { entriesOf, manifestOf, type RawEntry, streamOf, tarGzOf } from "./_tar_helpers.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { createRuntime, ManualClock } from "../../mod.ts";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 
 /** What a run printed and how it ended. */
 export interface Ran {
@@ -18,13 +18,13 @@ export interface Ran {
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
-/** Runs `deno run -A src/cli/sessions.ts ...args` from the repository root. */
+/** Runs `deno run -A cli/sessions.ts ...args` from the repository root. */
 export async function sessions(
   args: string[],
   opts: { env?: Record<string, string> } = {},
 ): Promise<Ran> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "src/cli/sessions.ts", ...args],
+    args: ["run", "-A", "cli/sessions.ts", ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...opts.env },
     stdin: "null",

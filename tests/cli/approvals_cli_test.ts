@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 import { PLACES, tableRows } from "./_run.ts";
 
 /** Three pending approvals in two sessions, 30 minutes, 2 hours and a day from now. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect, type DenizenClient } from "../../client.ts";
 
 const config = new URL("../../deno.json", import.meta.url).pathname;
-const serve = new URL("../../src/cli/serve.ts", import.meta.url).pathname;
+const serve = new URL("../../cli/serve.ts", import.meta.url).pathname;
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 import { PLACES, tableRows } from "./_run.ts";
 
 /** A plan of three dependent tasks, the first claimed for 5 minutes; one behind an approval; one session without a plan. */

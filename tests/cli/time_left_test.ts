@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { timeLeft } from "../../src/cli/time_left.ts";
+import { timeLeft } from "../../cli/time_left.ts";
 
 const NOW = Date.parse("2026-01-01T00:00:00Z");
 const at = (ms: number) => new Date(NOW + ms).toISOString();

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { createRuntime, defineSession, type RuntimeOptions } from "../../mod.ts";
 import { ManualClock } from "../../src/clock.ts";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 
 /** A research session: actions that schedule, ask and record; hooks that react. */
 export const research = defineSession({

@@ -1,7 +1,7 @@
 /** Shared kinds and helpers for the core tests. */
 import { z } from "zod";
 import { createRuntime, defineSession, type RuntimeOptions } from "../../mod.ts";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 
 /** A kind whose `step` is not commutative, so the final state reveals the order of application. */
 export const ledger = defineSession({

@@ -152,11 +152,11 @@ export interface ServerProcess extends Running {
   stop(): Promise<void>;
 }
 
-/** Starts `src/cli/serve.ts` and resolves once it listens. */
+/** Starts `cli/serve.ts` and resolves once it listens. */
 export async function startServer(
   opts: { port: number; dataDir: string; token: string },
 ): Promise<ServerProcess> {
-  const running = spawn(Deno.execPath(), ["run", "-A", "src/cli/serve.ts"], {
+  const running = spawn(Deno.execPath(), ["run", "-A", "cli/serve.ts"], {
     PORT: String(opts.port),
     HOST: "127.0.0.1",
     DENIZEN_DATA: opts.dataDir,

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../../src/clock.ts";
 import { TransitionError } from "../../src/errors.ts";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 import { faultRuntime, until } from "./_faults.ts";
 
 const MIN = 60_000;

@@ -10,7 +10,7 @@ import { createRuntime } from "../../mod.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { UnavailableError } from "../../src/errors.ts";
 import { keys } from "../../src/hot/hot_store.ts";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 import { call } from "../routes/_fixtures.ts";
 import { quietly } from "./_faults.ts";
 

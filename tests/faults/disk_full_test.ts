@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
 import { UnavailableError } from "../../src/errors.ts";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 import { call } from "../routes/_fixtures.ts";
 import {
   assertHistoryComplete,

@@ -1,7 +1,7 @@
 /** Fault 2: SQLite history writes fail with "database is locked" (SQLITE_BUSY) while commands go on. */
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
-import { RETRY_MAX_MS, RETRY_MIN_MS } from "../../src/drainer.ts";
+import { RETRY_MAX_MS, RETRY_MIN_MS } from "../../actors/drainer.ts";
 import { call } from "../routes/_fixtures.ts";
 import { assertHistoryComplete, faultyHistory, quietly, tally, until } from "./_faults.ts";
 

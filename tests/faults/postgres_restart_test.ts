@@ -12,7 +12,7 @@ import { createRuntime } from "../../mod.ts";
 import { UnavailableError } from "../../src/errors.ts";
 import { call } from "../routes/_fixtures.ts";
 import { assertHistoryComplete, quietly, tally, until } from "./_faults.ts";
-import { RETRY_MAX_MS } from "../../src/drainer.ts";
+import { RETRY_MAX_MS } from "../../actors/drainer.ts";
 
 const url = Deno.env.get("DATABASE_URL");
 

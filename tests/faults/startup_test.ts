@@ -10,7 +10,7 @@ import { createRuntime } from "../../mod.ts";
 import { keys } from "../../src/hot/hot_store.ts";
 
 const config = new URL("../../deno.json", import.meta.url).pathname;
-const serve = new URL("../../src/cli/serve.ts", import.meta.url).pathname;
+const serve = new URL("../../cli/serve.ts", import.meta.url).pathname;
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -5,9 +5,9 @@
  * @module
  */
 import type { Kysely } from "kysely";
-import type { BlobStore } from "./blob_store.ts";
-import type { HistoryDatabase } from "../history/history_database.ts";
-import { assertBlobKey, assertBlobPrefix } from "./_blob_key.ts";
+import type { BlobStore } from "../blobs/blob_store.ts";
+import type { HistoryDatabase } from "./history_database.ts";
+import { assertBlobKey, assertBlobPrefix } from "../blobs/_blob_key.ts";
 
 /** Above every character a valid key holds, so `[prefix, prefix + END)` is every key with that prefix. */
 const END = "\u007f";
@@ -18,8 +18,8 @@ const END = "\u007f";
  *
  * @example
  * ```ts
- * import { openHistory } from "../history/open_history.ts";
- * import type { KyselyHistoryStore } from "../history/kysely_history.ts";
+ * import { openHistory } from "./open_history.ts";
+ * import type { KyselyHistoryStore } from "./kysely_history.ts";
  * const history = await openHistory({}) as KyselyHistoryStore;
  * const blobs = history.blobStore();
  * await blobs.put("s1/report", new Uint8Array([1, 2, 3]));

@@ -9,9 +9,9 @@ import {
   recordId,
   TASK_STATUSES,
   type TaskStatus,
-} from "../coordination/model.ts";
-import { parseDuration } from "../duration.ts";
-import { ID_PATTERN, type Status, STATUSES } from "../session.ts";
+} from "../src/coordination/model.ts";
+import { parseDuration } from "../src/duration.ts";
+import { ID_PATTERN, type Status, STATUSES } from "../src/session.ts";
 import { usageError } from "./cli_error.ts";
 
 /** A session id, checked before anything is opened. */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { DenizenError } from "../errors.ts";
+import { DenizenError } from "../src/errors.ts";
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, error: 1, usage: 2, notFound: 4 } as const;

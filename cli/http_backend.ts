@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { Approval, Task } from "../coordination/model.ts";
-import { DenizenError } from "../errors.ts";
-import type { ApprovalPage, ListPage } from "../history/history_store.ts";
-import type { Session } from "../session.ts";
+import type { Approval, Task } from "../src/coordination/model.ts";
+import { DenizenError } from "../src/errors.ts";
+import type { ApprovalPage, ListPage } from "../src/history/history_store.ts";
+import type { Session } from "../src/session.ts";
 import type { CleanupRules, SessionsBackend } from "./backend.ts";
 import { CliError } from "./cli_error.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Session } from "../session.ts";
+import type { Session } from "../src/session.ts";
 import type { SessionsBackend } from "./backend.ts";
 import { CliError, usageError } from "./cli_error.ts";
 

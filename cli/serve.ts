@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { createRuntime, DenizenError } from "../../mod.ts";
+import { createRuntime, DenizenError } from "../mod.ts";
 
 /**
  * Refuses to start: one line on stderr, what is wrong and what to do, and

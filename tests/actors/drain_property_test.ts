@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createRuntime } from "../../mod.ts";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 
 type Step = { t: "cmd"; s: number; n: number } | { t: "drain" } | { t: "restart"; clean: boolean };
 

@@ -21,15 +21,15 @@
  *
  * @module
  */
-import type { HistoryBatch, HistoryStore } from "./history/history_store.ts";
+import type { HistoryBatch, HistoryStore } from "../src/history/history_store.ts";
 import {
   type CommittedOutbox,
   type HotStore,
   keys,
   mayHoldSpilled,
   outboxCommitKey,
-} from "./hot/hot_store.ts";
-import { TERMINAL } from "./session.ts";
+} from "../src/hot/hot_store.ts";
+import { TERMINAL } from "../src/session.ts";
 
 /**
  * How long the drainer waits after a commit, under light load, before a pass

@@ -5,16 +5,16 @@
  *
  * @module
  */
-import type { Turn } from "../../actors/turn.ts";
-import { iso } from "../clock.ts";
+import type { Turn } from "./turn.ts";
+import { iso } from "../src/clock.ts";
 import {
   ConflictError,
   NotFoundError,
   TooLargeError,
   TransitionError,
   ValidationError,
-} from "../errors.ts";
-import { utf8Length } from "../session.ts";
+} from "../src/errors.ts";
+import { utf8Length } from "../src/session.ts";
 import {
   type Approval,
   type ApprovalSpec,
@@ -31,7 +31,7 @@ import {
   type TasksSpec,
   type Timer,
   type TimerSpec,
-} from "./model.ts";
+} from "../src/coordination/model.ts";
 
 /** Puts a record, within the limits on its size and on records of its type. */
 function put<T extends RecordType>(turn: Turn, type: T, record: RecordOf[T]): void {

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import type { Clock } from "./clock.ts";
-import { keys } from "./hot/hot_store.ts";
+import type { Clock } from "../src/clock.ts";
+import { keys } from "../src/hot/hot_store.ts";
 
 /** Keys read per page of a pass. */
 const PAGE = 500;

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { createRuntime } from "../../mod.ts";
-import type { Runtime } from "../runtime.ts";
+import { createRuntime } from "../mod.ts";
+import type { Runtime } from "../actors/runtime.ts";
 import type { SessionsBackend } from "./backend.ts";
 import { CliError } from "./cli_error.ts";
 

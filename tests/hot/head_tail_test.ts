@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createRuntime } from "../../mod.ts";
 import { decodeHead, HEAD_CHARS, keys } from "../../src/hot/hot_store.ts";
-import type { Runtime } from "../../src/runtime.ts";
-import { ledger, serial } from "./_fixtures.ts";
+import type { Runtime } from "../../actors/runtime.ts";
+import { ledger, serial } from "../core/_fixtures.ts";
 
 const open = (kv: Deno.Kv): Promise<Runtime> =>
   createRuntime({ kv, memory: true, tickMs: 0, kinds: [ledger] });

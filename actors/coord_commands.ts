@@ -4,12 +4,12 @@
  *
  * @module
  */
-import type { Command } from "../../actors/session_actor.ts";
-import type { Turn } from "../../actors/turn.ts";
-import { inContext, runAction, updateCommand, writable } from "../commands.ts";
-import { DenizenError, ValidationError } from "../errors.ts";
-import { TERMINAL } from "../session.ts";
-import { parse, type PatchOperation, type UpdateInput, updateInput } from "../inputs.ts";
+import type { Command } from "./session_actor.ts";
+import type { Turn } from "./turn.ts";
+import { inContext, runAction, updateCommand, writable } from "./commands.ts";
+import { DenizenError, ValidationError } from "../src/errors.ts";
+import { TERMINAL } from "../src/session.ts";
+import { parse, type PatchOperation, type UpdateInput, updateInput } from "../src/inputs.ts";
 import {
   type Approval,
   type ApprovalInput,
@@ -39,8 +39,8 @@ import {
   type TimerInput,
   timerInput,
   type TimerSpec,
-} from "./model.ts";
-import * as rules from "./rules.ts";
+} from "../src/coordination/model.ts";
+import * as rules from "./coord_rules.ts";
 
 /** Who sends a command: its client id and agent. */
 export interface By {

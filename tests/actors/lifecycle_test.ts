@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../../src/clock.ts";
 import { TransitionError } from "../../src/errors.ts";
-import { memoryRuntime } from "./_fixtures.ts";
+import { memoryRuntime } from "../core/_fixtures.ts";
 
 Deno.test("resume() of a completed session fails with 409 'Cannot resume completed session'", async () => {
   const rt = await memoryRuntime();

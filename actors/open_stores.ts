@@ -4,12 +4,12 @@
  *
  * @module
  */
-import type { BlobStore } from "./blobs/blob_store.ts";
-import { FileBlobStore } from "./blobs/file_blob_store.ts";
-import { MemoryBlobStore } from "./blobs/memory_blob_store.ts";
-import { ConflictError, DenizenError, UnavailableError, ValidationError } from "./errors.ts";
-import type { HistoryStore } from "./history/history_store.ts";
-import { isPostgresUrl, openHistory } from "./history/open_history.ts";
+import type { BlobStore } from "../src/blobs/blob_store.ts";
+import { FileBlobStore } from "../src/blobs/file_blob_store.ts";
+import { MemoryBlobStore } from "../src/blobs/memory_blob_store.ts";
+import { ConflictError, DenizenError, UnavailableError, ValidationError } from "../src/errors.ts";
+import type { HistoryStore } from "../src/history/history_store.ts";
+import { isPostgresUrl, openHistory } from "../src/history/open_history.ts";
 
 /** Where a runtime keeps its data. */
 export interface StoreOptions {

@@ -20,9 +20,9 @@
  * @module
  */
 import { Command, CommanderError } from "commander";
-import type { ApprovalStatus, TaskStatus } from "../coordination/model.ts";
-import type { ApprovalPage, ListQuery } from "../history/history_store.ts";
-import type { Session } from "../session.ts";
+import type { ApprovalStatus, TaskStatus } from "../src/coordination/model.ts";
+import type { ApprovalPage, ListQuery } from "../src/history/history_store.ts";
+import type { Session } from "../src/session.ts";
 import {
   approvalStatusArg,
   daysArg,

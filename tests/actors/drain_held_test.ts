@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
 import { keys } from "../../src/hot/hot_store.ts";
-import type { Runtime } from "../../src/runtime.ts";
+import type { Runtime } from "../../actors/runtime.ts";
 import type { HistoryBatch, HistoryStore } from "../../src/history/history_store.ts";
-import { DRAIN_DELAY_MS } from "../../src/drainer.ts";
+import { DRAIN_DELAY_MS } from "../../actors/drainer.ts";
 
 /** `kv` with its reads of the outbox counted. */
 function counting(kv: Deno.Kv): { kv: Deno.Kv; outboxReads: () => number } {

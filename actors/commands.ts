@@ -6,9 +6,9 @@
  * @module
  */
 import jsonpatch, { type Operation } from "fast-json-patch";
-import type { Turn } from "../actors/turn.ts";
-import type { Command } from "../actors/session_actor.ts";
-import { iso } from "./clock.ts";
+import type { Turn } from "./turn.ts";
+import type { Command } from "./session_actor.ts";
+import { iso } from "../src/clock.ts";
 import {
   ConflictError,
   NotFoundError,
@@ -16,7 +16,7 @@ import {
   SessionNotFoundError,
   TransitionError,
   ValidationError,
-} from "./errors.ts";
+} from "../src/errors.ts";
 import type { ActionContext, ResultView, SessionKind } from "./kind.ts";
 import {
   type AgentInput,
@@ -25,7 +25,7 @@ import {
   parse,
   type ResultInput,
   type UpdateInput,
-} from "./inputs.ts";
+} from "../src/inputs.ts";
 import {
   approvalInput,
   conflictInput,
@@ -34,16 +34,16 @@ import {
   RECORD_TYPES,
   type RecordType,
   timerInput,
-} from "./coordination/model.ts";
-import { recordCount } from "../actors/coord_draft.ts";
-import type { Checkpoint } from "./history/history_store.ts";
+} from "../src/coordination/model.ts";
+import { recordCount } from "./coord_draft.ts";
+import type { Checkpoint } from "../src/history/history_store.ts";
 import {
   cancelTimer,
   endCoordination,
   recordConflict,
   requestApproval,
   scheduleTimer,
-} from "./coordination/rules.ts";
+} from "./coord_rules.ts";
 import {
   assertSize,
   assertWritable,
@@ -54,7 +54,7 @@ import {
   type Transition,
   transition,
   utf8Length,
-} from "./session.ts";
+} from "../src/session.ts";
 
 /** Fails with 404 unless the session exists, and with 409 if it no longer takes commands. */
 export function writable(turn: Turn, opts: { paused: boolean }): void {

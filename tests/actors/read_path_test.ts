@@ -1,7 +1,7 @@
 /** Reads of a loaded session: from memory when this process is KV's only writer, checked against KV when not. */
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
-import { withTwoRuntimes } from "./_fixtures.ts";
+import { withTwoRuntimes } from "../core/_fixtures.ts";
 
 Deno.test("on a runtime that is its KV's only writer, reading a loaded session touches no store", async () => {
   const rt = await createRuntime({ memory: true, tickMs: 0 });

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { SessionSummary } from "../history/history_store.ts";
-import type { Session } from "../session.ts";
+import type { SessionSummary } from "../src/history/history_store.ts";
+import type { Session } from "../src/session.ts";
 import { formatTable } from "./table.ts";
 
 /**

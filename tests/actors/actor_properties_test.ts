@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { memoryRuntime, serial } from "./_fixtures.ts";
+import { memoryRuntime, serial } from "../core/_fixtures.ts";
 
 Deno.test("any interleaving of concurrent commands ends in the state of their serial order, and version counts the events", async () => {
   const rt = await memoryRuntime();

@@ -4,10 +4,10 @@ import { GroupCommitter } from "../../actors/group_commit.ts";
 import { SessionActor } from "../../actors/session_actor.ts";
 import { MemoryBlobStore } from "../../src/blobs/memory_blob_store.ts";
 import { systemClock } from "../../src/clock.ts";
-import { createCommand, patchCommand } from "../../src/commands.ts";
+import { createCommand, patchCommand } from "../../actors/commands.ts";
 import { openHistory } from "../../src/history/open_history.ts";
 import { HotStore } from "../../src/hot/hot_store.ts";
-import { DEFAULT_TTL, defaultKind } from "../../src/kind.ts";
+import { DEFAULT_TTL, defaultKind } from "../../actors/kind.ts";
 import { createRuntime, ValidationError } from "../../mod.ts";
 
 /** Lets timers and I/O run, so that anything able to settle does. */

@@ -23,8 +23,8 @@ Deno.test("a data directory serves one process at a time: a second opener gets a
 
     // and so is a second server, with one line that says why
     const serve = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "src/cli/serve.ts"],
-      cwd: new URL("../../", import.meta.url).pathname,
+      args: ["run", "-A", "cli/serve.ts"],
+      cwd: new URL("../..", import.meta.url).pathname,
       env: { DENIZEN_DATA: dir, PORT: "0", NO_COLOR: "1" },
       stdin: "null",
       stdout: "piped",

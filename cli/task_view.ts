@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Task } from "../coordination/model.ts";
+import type { Task } from "../src/coordination/model.ts";
 import { formatTable } from "./table.ts";
 import { timeLeft } from "./time_left.ts";
 

@@ -6,10 +6,15 @@
  * @module
  */
 import { z } from "zod";
-import { type Duration, parseDuration } from "./duration.ts";
-import { ValidationError } from "./errors.ts";
-import type { AgentState, Session, Ttl } from "./session.ts";
-import type { Approval, ApprovalInput, ConflictInput, Coordination } from "./coordination/model.ts";
+import { type Duration, parseDuration } from "../src/duration.ts";
+import { ValidationError } from "../src/errors.ts";
+import type { AgentState, Session, Ttl } from "../src/session.ts";
+import type {
+  Approval,
+  ApprovalInput,
+  ConflictInput,
+  Coordination,
+} from "../src/coordination/model.ts";
 
 /**
  * zod's schema type under a local name. `deno doc --lint` flags any reference

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { Approval } from "../coordination/model.ts";
-import { DenizenError } from "../errors.ts";
-import type { InboxApproval } from "../history/history_store.ts";
+import type { Approval } from "../src/coordination/model.ts";
+import { DenizenError } from "../src/errors.ts";
+import type { InboxApproval } from "../src/history/history_store.ts";
 import { formatTable } from "./table.ts";
 import { timeLeft } from "./time_left.ts";
 

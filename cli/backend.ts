@@ -11,9 +11,14 @@ import type {
   DecisionInput,
   Task,
   TaskStatus,
-} from "../coordination/model.ts";
-import type { ApprovalPage, ApprovalQuery, ListPage, ListQuery } from "../history/history_store.ts";
-import type { Session } from "../session.ts";
+} from "../src/coordination/model.ts";
+import type {
+  ApprovalPage,
+  ApprovalQuery,
+  ListPage,
+  ListQuery,
+} from "../src/history/history_store.ts";
+import type { Session } from "../src/session.ts";
 
 /** The retention rules of `cleanup` (seed 002), as the CLI takes them. */
 export interface CleanupRules {

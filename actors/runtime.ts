@@ -7,10 +7,10 @@
  * @module
  */
 import type { Hono } from "hono";
-import { GroupCommitter } from "../actors/group_commit.ts";
-import { ActorRegistry } from "../actors/registry.ts";
-import type { Ack, Command, Listener, Reply } from "../actors/session_actor.ts";
-import { type Clock, iso, systemClock } from "./clock.ts";
+import { GroupCommitter } from "./group_commit.ts";
+import { ActorRegistry } from "./registry.ts";
+import type { Ack, Command, Listener, Reply } from "./session_actor.ts";
+import { type Clock, iso, systemClock } from "../src/clock.ts";
 import {
   actionCommand,
   agentCommand,
@@ -23,13 +23,13 @@ import {
   restoreCommand,
   resultCommand,
 } from "./commands.ts";
-import { archiveSession } from "./archive/archive_session.ts";
+import { archiveSession } from "../src/archive/archive_session.ts";
 import {
   type By,
   coordinationCommand,
   type CoordinationOps,
   dueCommand,
-} from "./coordination/commands.ts";
+} from "./coord_commands.ts";
 import {
   type Approval,
   type ApprovalInput,
@@ -46,12 +46,12 @@ import {
   type TaskStatus,
   type Timer,
   type TimerInput,
-} from "./coordination/model.ts";
+} from "../src/coordination/model.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
-import { exportSession } from "./archive/export_session.ts";
-import { importSession } from "./archive/import_session.ts";
+import { exportSession } from "../src/archive/export_session.ts";
+import { importSession } from "../src/archive/import_session.ts";
 import { OutboxDrainer } from "./drainer.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../src/duration.ts";
 import {
   DenizenError,
   NotFoundError,
@@ -59,7 +59,7 @@ import {
   TransitionError,
   UnavailableError,
   ValidationError,
-} from "./errors.ts";
+} from "../src/errors.ts";
 import type {
   ApprovalPage,
   ApprovalQuery,
@@ -71,9 +71,9 @@ import type {
   ResultRow,
   RetentionRules,
   SessionRecord,
-} from "./history/history_store.ts";
-import { dueKeys, HotStore } from "./hot/hot_store.ts";
-import { type IdGenerator, ulidGenerator } from "./ids.ts";
+} from "../src/history/history_store.ts";
+import { dueKeys, HotStore } from "../src/hot/hot_store.ts";
+import { type IdGenerator, ulidGenerator } from "../src/ids.ts";
 import {
   type AgentInput,
   agentInput,
@@ -87,9 +87,9 @@ import {
   type ResultInput,
   resultInput,
   type UpdateInput,
-} from "./inputs.ts";
+} from "../src/inputs.ts";
 import { defaultKind, type SessionKind } from "./kind.ts";
-import { Metrics } from "./metrics.ts";
+import { Metrics } from "../src/metrics.ts";
 import { openStores, type StoreOptions, type Stores } from "./open_stores.ts";
 import {
   assertId,
@@ -102,7 +102,7 @@ import {
   type Transition,
   transition,
   utf8Length,
-} from "./session.ts";
+} from "../src/session.ts";
 
 /**
  * Hono's app type under a local name. `deno doc --lint` flags any reference to

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConflictError, UnavailableError } from "../../src/errors.ts";
-import { ledger, memoryRuntime, withTwoRuntimes } from "./_fixtures.ts";
+import { ledger, memoryRuntime, withTwoRuntimes } from "../core/_fixtures.ts";
 import { createRuntime } from "../../mod.ts";
 
 Deno.test("closing while commands stream loses no acknowledged command after reopening the same KV file", async () => {
