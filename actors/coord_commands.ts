@@ -41,6 +41,7 @@ import {
   type TimerSpec,
 } from "../src/coordination/model.ts";
 import * as rules from "./coord_rules.ts";
+import { dueKeyOf } from "../src/hot/hot_tier.ts";
 
 /** Who sends a command: its client id and agent. */
 export interface By {
@@ -178,7 +179,7 @@ export type DueOutcome = "done" | "stale" | "inactive";
  * fire it; the due time in the id lets a timer id be used again later.
  */
 export function dueCommand(key: Deno.KvKey): Command<DueOutcome> {
-  const [, due, , type, rid] = key as [string, number, string, RecordType, string];
+  const { due, type, id: rid } = dueKeyOf(key);
   return {
     id: type === "timers" ? `timer:${rid}:${due}` : undefined,
     apply(turn) {

@@ -22,22 +22,15 @@
  * @module
  */
 import type { HistoryBatch, HistoryStore } from "../src/history/history_store.ts";
-import {
-  type CommittedOutbox,
-  type HotStore,
-  keys,
-  mayHoldSpilled,
-  outboxCommitKey,
-} from "../src/hot/hot_store.ts";
+import type { Clock } from "../src/clock.ts";
+import type { HotTier } from "../src/hot/hot_tier.ts";
+import type { CommittedOutbox } from "../src/hot/outbox.ts";
 import { TERMINAL } from "../src/session.ts";
 
 /**
  * How long the drainer waits after a commit, under light load, before a pass
  * copies it into SQL; under load, 256 pending events start a pass at once.
- * Passes share the machine and KV with the commits acks wait for. When every
- * pass still read the outbox back from KV, figure 3's p99 (1,000 updates/s on
- * a fresh server) had a median of 6.3 ms over 9 runs with 20 ms, and 4.4 ms
- * with 100 ms.
+ * Passes share KV with the commits acks wait for (docs/performance.md).
  */
 export const DRAIN_DELAY_MS = 100;
 
@@ -49,13 +42,8 @@ export const HELD_BYTES = 16 * 1024 * 1024;
 
 /**
  * Bytes of held values one pass copies (the value that crosses it goes too),
- * and at most 1,000 values. Under load a value
- * packs the events of many sessions, up to 60 KB, and a pass takes about 32
- * of them; under light load a value holds one commit's events, and a pass
- * takes all that came during the drain delay. (A fixed 32 values a pass made
- * that one SQL transaction per 32 events at 1,000 commits/s, and a
- * transaction's own cost, about 0.2 ms and 380 KiB of garbage on the writer,
- * came before its rows'.)
+ * and at most 1,000 values: one SQL transaction's own cost is large beside a
+ * row's, so a pass carries many commits (docs/performance.md).
  */
 export const PASS_BYTES = 2 * 1024 * 1024;
 
@@ -67,8 +55,10 @@ export const RETRY_MAX_MS = 5_000;
 
 /** Drainer options. */
 export interface DrainerOptions {
-  hot: HotStore;
+  hot: HotTier;
   history: HistoryStore;
+  /** The runtime's clock: the history lag is wall-clock time. */
+  clock: Clock;
   /** Called for a terminal session once its final events are in SQL. */
   retire(id: string, version: number): Promise<void>;
   /** Deletes drained outbox keys; the runtime spreads them over the group commits that follow. */
@@ -106,7 +96,7 @@ export class OutboxDrainer {
   }
 
   /** Milliseconds the oldest undrained commit has waited: the history lag. */
-  lagMs(now = Date.now()): number {
+  lagMs(now = this.#opts.clock.now()): number {
     return this.#oldest === undefined ? 0 : now - this.#oldest;
   }
 
@@ -144,11 +134,11 @@ export class OutboxDrainer {
   /** Tells the drainer that `events` were committed. */
   notify(events = 0): void {
     this.pending += events;
-    this.#oldest ??= Date.now();
+    this.#oldest ??= this.#opts.clock.now();
     if (this.#closed) return;
     if (this.#running) {
       this.#again = true;
-      this.#againAt ??= Date.now();
+      this.#againAt ??= this.#opts.clock.now();
       return;
     }
     this.#schedule();
@@ -202,8 +192,8 @@ export class OutboxDrainer {
    * under steady load, since the outbox is read in commit order.
    */
   async drainCommitted(): Promise<void> {
-    const bound = outboxCommitKey();
-    while (await this.#pass(keys.outboxAll, bound)) { /* until the first entry is newer */ }
+    const bound = this.#opts.hot.outboxBound();
+    while (await this.#pass(bound)) { /* until the first entry is newer */ }
     await this.quiesce();
   }
 
@@ -239,7 +229,7 @@ export class OutboxDrainer {
           this.#walk = false;
           let cursor: Deno.KvKey | undefined;
           while (true) {
-            const r = await this.#read(keys.outboxAll, undefined, cursor);
+            const r = await this.#read(undefined, cursor);
             if (r) {
               cursor = r.last;
               await pass(r);
@@ -280,25 +270,24 @@ export class OutboxDrainer {
     }
   }
 
-  /** One whole pass over `prefix`, deletes included; returns whether it found anything. */
-  async #pass(prefix: Deno.KvKey, upTo?: string): Promise<boolean> {
-    const r = await this.#read(prefix, upTo);
+  /** One whole pass, deletes included; returns whether it found anything. */
+  async #pass(upTo?: string): Promise<boolean> {
+    const r = await this.#read(upTo);
     if (!r) return false;
     await r.finish;
     return true;
   }
 
   /**
-   * Copies the values of `prefix` after `cursor` (committed no later than `upTo`) into SQL. Returns
+   * Copies the outbox values after `cursor` (committed no later than `upTo`) into SQL. Returns
    * the last key read and the rest of the work (deletes, spilled blobs, retirements), or
    * undefined when there was nothing.
    */
   #read(
-    prefix: Deno.KvKey,
     upTo?: string,
     cursor?: Deno.KvKey,
   ): Promise<{ last: Deno.KvKey; finish: Promise<void> } | undefined> {
-    return this.#track(this.#readOnce(prefix, upTo, cursor));
+    return this.#track(this.#readOnce(upTo, cursor));
   }
 
   /** Counts `p` among the passes in flight until its deletes are done (see `quiesce`). */
@@ -310,20 +299,10 @@ export class OutboxDrainer {
   }
 
   async #readOnce(
-    prefix: Deno.KvKey,
     upTo?: string,
-    cursor?: Deno.KvKey,
+    after?: Deno.KvKey,
   ): Promise<{ last: Deno.KvKey; finish: Promise<void> } | undefined> {
-    const values: CommittedOutbox[] = [];
-    const selector = cursor ? { prefix, start: cursor } : { prefix };
-    for await (
-      const e of this.#opts.hot.kv.list<Uint8Array>(selector, { limit: WALK_BATCH + 1 })
-    ) {
-      if (cursor && sameKey(e.key, cursor)) continue;
-      if (upTo !== undefined && (e.key[1] as string) > upTo) break;
-      values.push(e);
-      if (values.length === WALK_BATCH) break;
-    }
+    const values = await this.#opts.hot.readOutbox({ after, upTo, limit: WALK_BATCH });
     return values.length === 0 ? undefined : await this.#copy(values);
   }
 
@@ -338,7 +317,7 @@ export class OutboxDrainer {
     const batch: Required<HistoryBatch> = { events: [], sessions: [], encoded: [] };
     const spilled: string[] = [];
     for (const e of values) {
-      if (!mayHoldSpilled(e.value)) {
+      if (!hot.mayHoldSpilled(e.value)) {
         batch.encoded.push(e.value);
         continue;
       }
@@ -354,15 +333,11 @@ export class OutboxDrainer {
     const drained = values.map((e) => e.key);
     const finish = (async () => {
       await this.#opts.deleteKeys(drained);
-      await Promise.all(spilled.map((k) => hot.blobs.delete(k)));
+      await hot.dropSpilled(spilled);
       for (const s of summary.sessions) {
         if (TERMINAL.has(s.status)) await this.#opts.retire(s.id, s.version);
       }
     })();
     return { last: drained[drained.length - 1], finish };
   }
-}
-
-function sameKey(a: Deno.KvKey, b: Deno.KvKey): boolean {
-  return a.length === b.length && a.every((part, i) => part === b[i]);
 }

@@ -1,86 +1,24 @@
 /**
  * Group commit: every unit handed in while an atomic is in flight goes out
- * together in the next single `kv.atomic()`, within KV's limits per atomic
- * (100 checks, 1,000 mutations, 819,200 bytes). One check per session. When a
- * packed atomic fails its checks, each unit is retried alone so that a
- * conflict is resolved session by session.
- *
- * Admission keeps the queue short: a session takes its next batch only once
- * fewer sessions are between taking a batch and having it committed than
- * the atomics in flight can check (see {@linkcode GroupCommitter.admit}).
- * Until then its commands gather in its mailbox, so that under load each
- * session commits many commands at once instead of waiting in the queue
- * with a unit built from a few.
+ * together in the next single atomic of the hot tier, within KV's limits
+ * per atomic (100 checks, 1,000 mutations, 819,200 bytes). One check per
+ * session. When a packed atomic fails its checks, each unit is retried alone
+ * so that a conflict is resolved session by session. Admission
+ * (`admission.ts`) keeps the queue short; the drainer's deletes ride the
+ * atomics (`riding_deletes.ts`).
  *
  * @module
  */
+import { type Clock, monotonicClock } from "../src/clock.ts";
 import { UnavailableError } from "../src/errors.ts";
 import type { CommitObserver } from "../src/metrics.ts";
-import { type CommittedOutbox, keys, outboxCommitKey } from "../src/hot/hot_store.ts";
-
-/** Bytes of fragments per shared outbox value, under KV's 65,536 per value. */
-const OUTBOX_VALUE_BYTES = 60_000;
-
-/** Packs UTF-8 JSON fragments into as few JSON-array values as fit in one KV value each. */
-function packOutbox(fragments: readonly Uint8Array[]): Uint8Array[] {
-  const values: Uint8Array[] = [];
-  let group: Uint8Array[] = [];
-  let size = 1; // "[" and, per fragment, its bytes and a "," or the closing "]"
-  for (const f of fragments) {
-    if (group.length > 0 && size + f.byteLength + 1 > OUTBOX_VALUE_BYTES) {
-      values.push(jsonArray(group, size));
-      group = [];
-      size = 1;
-    }
-    group.push(f);
-    size += f.byteLength + 1;
-  }
-  if (group.length > 0) values.push(jsonArray(group, size));
-  return values;
-}
-
-/** `[a,b,…]` of the fragments, `size` bytes long. */
-function jsonArray(fragments: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  out[0] = 0x5b; // "["
-  let at = 1;
-  fragments.forEach((f, i) => {
-    if (i > 0) out[at++] = 0x2c; // ","
-    out.set(f, at);
-    at += f.byteLength;
-  });
-  out[at] = 0x5d; // "]"
-  return out;
-}
+import { type CommittedOutbox, OUTBOX_VALUE_BYTES } from "../src/hot/outbox.ts";
+import type { CommitUnit, HotTier, WriteResult } from "../src/hot/hot_tier.ts";
+import { Admission } from "./admission.ts";
+import { DELETE_BYTES, DeleteQueue, IDLE_DELETES_MS, type Rider } from "./riding_deletes.ts";
 
 /** KV's limits per atomic, measured on Deno 2.9, with headroom for keys and framing. */
 export const ATOMIC_LIMITS = { checks: 100, mutations: 1000, bytes: 780 * 1024 } as const;
-
-/**
- * Keys of {@linkcode GroupCommitter.deleteLater} that ride each atomic, at
- * most, unless more than 1,000 wait. The drainer's outbox deletes come in
- * bursts, one pass's worth at a time; in an atomic of their own they took
- * the KV writer ahead of the units acks wait for (after figure 2's load, an
- * atomic of about 90 such deletes took 2 to 5.6 ms, at 1,000 commits/s ten
- * times a second). Spread over the atomics, each adds a key or two to many.
- */
-export const RIDING_DELETES = 16;
-
-/** Bytes one delete is counted for in an atomic's size budget. */
-const DELETE_BYTES = 64;
-
-/** How long no atomic must have started before waiting deletes go in atomics of their own. */
-export const IDLE_DELETES_MS = 10;
-
-/** One session's share of an atomic: the versionstamp check of its head, and its mutations. */
-export interface CommitUnit {
-  readonly check?: Deno.AtomicCheck;
-  readonly mutations: Deno.KvMutation[];
-  /** Outbox entries as UTF-8 JSON fragments, packed with other units' into shared `["o", commit, i]` values. */
-  readonly outbox?: readonly Uint8Array[];
-  /** Estimated bytes of keys and values. */
-  readonly bytes: number;
-}
 
 /** How a unit ended: committed with the new versionstamp, or lost its check. */
 export type CommitOutcome = { ok: true; versionstamp: string } | { ok: false };
@@ -89,18 +27,6 @@ interface Pending {
   unit: CommitUnit;
   resolve(outcome: CommitOutcome): void;
   reject(error: unknown): void;
-}
-
-/** One `deleteLater` call: its keys not yet committed, and its promise. */
-interface DeleteRequest {
-  left: number;
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
-interface Deleting {
-  key: Deno.KvKey;
-  request: DeleteRequest;
 }
 
 /**
@@ -119,22 +45,18 @@ export class CommitTimeoutError extends UnavailableError {
 
 /** Batches commit units from many actors into as few atomics as KV allows. */
 export class GroupCommitter {
-  readonly #kv: Deno.Kv;
+  readonly #hot: HotTier;
+  readonly #clock: Clock;
   readonly #observer?: CommitObserver;
   readonly #outbox?: (values: CommittedOutbox[]) => void;
   readonly #enabled: boolean;
+  readonly #admission: Admission;
+  readonly #deletes = new DeleteQueue();
   #queue: Pending[] = [];
   #inFlight = 0;
   readonly #maxInFlight: number;
   readonly #commitTimeoutMs: number;
-  readonly #room: number;
-  /** Sessions admitted and not yet done. */
-  #admitted = 0;
-  /** Sessions waiting for admission, first come first served. */
-  readonly #waiting: (() => void)[] = [];
-  /** Keys waiting to be deleted, oldest first. */
-  #deletes: Deleting[] = [];
-  /** When the last atomic started (`performance.now()`). */
+  /** When the last atomic started, by the clock. */
   #lastStart = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #idleDeletesMs: number;
@@ -144,10 +66,11 @@ export class GroupCommitter {
    * once: the baseline of the benchmark. `room` is how many sessions may be
    * admitted at once; by default as many as the atomics in flight can check.
    * `outbox` receives the outbox values of each atomic once it committed,
-   * before its units are resolved.
+   * before its units are resolved. `clock` paces the idle deletes and times
+   * commits; a monotonic clock by default.
    */
   constructor(
-    kv: Deno.Kv,
+    hot: HotTier,
     opts: {
       observer?: CommitObserver;
       outbox?: (values: CommittedOutbox[]) => void;
@@ -158,44 +81,34 @@ export class GroupCommitter {
       idleDeletesMs?: number;
       /** How long a KV commit may take before its units are answered 503. Default 10 s. */
       commitTimeoutMs?: number;
+      clock?: Clock;
     } = {},
   ) {
+    this.#hot = hot;
+    this.#clock = opts.clock ?? monotonicClock;
     this.#commitTimeoutMs = opts.commitTimeoutMs ?? 10_000;
     this.#idleDeletesMs = opts.idleDeletesMs ?? IDLE_DELETES_MS;
     this.#maxInFlight = opts.maxInFlight ?? 2;
-    this.#room = opts.room ?? ATOMIC_LIMITS.checks * this.#maxInFlight;
-    this.#kv = kv;
     this.#observer = opts.observer;
     this.#outbox = opts.outbox;
     this.#enabled = opts.grouped ?? true;
+    this.#admission = new Admission(
+      this.#enabled ? opts.room ?? ATOMIC_LIMITS.checks * this.#maxInFlight : Infinity,
+    );
   }
 
   /**
-   * Waits until fewer than `room` sessions are admitted, and returns the
-   * function that ends this admission (call it once the session's commit is
-   * done, or when it has nothing to commit; a second call does nothing). A
-   * session calls this before it takes its next batch from its mailbox.
+   * Waits for admission (see `admission.ts`) and returns the function that
+   * ends it. A session calls this before it takes its next batch from its
+   * mailbox, and ends it once that batch's commit is done.
    */
-  async admit(): Promise<() => void> {
-    if (this.#enabled && this.#admitted >= this.#room) {
-      // The slot is handed over by `done` below, so #admitted stays as it is.
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    } else {
-      this.#admitted++;
-    }
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#admitted--;
-    };
+  admit(): Promise<() => void> {
+    return this.#admission.admit();
   }
 
   /** Sessions waiting for admission. */
   get waiting(): number {
-    return this.#waiting.length;
+    return this.#admission.waiting;
   }
 
   /** Commits `unit` in the next atomic. Throws what KV throws. */
@@ -207,19 +120,15 @@ export class GroupCommitter {
   }
 
   /**
-   * Deletes `keys`, unchecked, in later atomics: up to
-   * {@linkcode RIDING_DELETES} ride each atomic of units, and once no atomic
-   * has started for {@linkcode IDLE_DELETES_MS}, the rest go in atomics of
-   * their own. Resolves once every key is deleted; rejects if an atomic of
-   * deletes alone throws.
+   * Deletes `keys`, unchecked, in later atomics: a few ride each atomic of
+   * units (see `riding_deletes.ts`), and once no atomic has started for
+   * `idleDeletesMs`, the rest go in atomics of their own. Resolves once every
+   * key is deleted; rejects if an atomic of deletes alone throws.
    */
   deleteLater(keys: readonly Deno.KvKey[]): Promise<void> {
-    if (keys.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const request = { left: keys.length, resolve, reject };
-      for (const key of keys) this.#deletes.push({ key, request });
-      this.#pump();
-    });
+    const done = this.#deletes.add(keys);
+    this.#pump();
+    return done;
   }
 
   /** Starts atomics while fewer than `maxInFlight` are in flight. */
@@ -230,13 +139,13 @@ export class GroupCommitter {
         this.#commitBatch(batch).catch((error) => batch.forEach((p) => p.reject(error))),
       );
     }
-    if (this.#deletes.length > 0 && this.#inFlight === 0 && this.#idleTimer === undefined) {
+    if (this.#deletes.size > 0 && this.#inFlight === 0 && this.#idleTimer === undefined) {
       // Nothing in flight: waiting deletes go alone once no atomic has started for a while.
-      const wait = Math.max(0, this.#lastStart + this.#idleDeletesMs - performance.now());
+      const wait = Math.max(0, this.#lastStart + this.#idleDeletesMs - this.#clock.now());
       this.#idleTimer = setTimeout(() => {
         this.#idleTimer = undefined;
-        if (this.#inFlight > 0 || this.#deletes.length === 0) return; // its end pumps again
-        if (performance.now() - this.#lastStart < this.#idleDeletesMs) return this.#pump();
+        if (this.#inFlight > 0 || this.#deletes.size === 0) return; // its end pumps again
+        if (this.#clock.now() - this.#lastStart < this.#idleDeletesMs) return this.#pump();
         this.#started(this.#deleteAlone());
       }, wait);
     }
@@ -245,7 +154,7 @@ export class GroupCommitter {
   /** Counts an atomic in flight until `done` settles, then pumps again. */
   #started(done: Promise<void>): void {
     this.#inFlight++;
-    this.#lastStart = performance.now();
+    this.#lastStart = this.#clock.now();
     done.finally(() => {
       this.#inFlight--;
       this.#pump();
@@ -254,38 +163,33 @@ export class GroupCommitter {
 
   /**
    * Up to 1,000 waiting deletes in an atomic of their own. If KV throws, every
-   * waiting delete is given up and its request rejected, rather than retried
-   * here: the keys are still in KV, where the drainer finds them again.
+   * waiting delete is given up rather than retried here: the keys are still
+   * in KV, where the drainer finds them again.
    */
   async #deleteAlone(): Promise<void> {
-    const riders = this.#deletes.splice(0, ATOMIC_LIMITS.mutations);
-    const op = this.#kv.atomic();
-    for (const d of riders) op.delete(d.key);
+    const riders = this.#deletes.take(ATOMIC_LIMITS.mutations, 0);
     try {
-      await op.commit();
+      await this.#hot.deleteKeys(riders.map((r) => r.key));
     } catch (error) {
-      for (const d of [...riders, ...this.#deletes.splice(0)]) d.request.reject(error);
+      this.#deletes.fail(riders, error);
       return;
     }
     this.#deleted(riders);
   }
 
   /** The waiting deletes that ride an atomic with `mutations` mutations and `bytes` bytes already. */
-  #riders(mutations: number, bytes: number): Deleting[] {
-    const want = this.#deletes.length > ATOMIC_LIMITS.mutations
-      ? this.#deletes.length
-      : RIDING_DELETES;
+  #riders(mutations: number, bytes: number): Rider[] {
     const room = Math.min(
       ATOMIC_LIMITS.mutations - mutations,
       Math.floor((ATOMIC_LIMITS.bytes - bytes) / DELETE_BYTES),
     );
-    return this.#deletes.splice(0, Math.max(0, Math.min(want, room)));
+    return this.#deletes.take(room, ATOMIC_LIMITS.mutations);
   }
 
-  /** Settles the requests whose last keys `riders` deleted. */
-  #deleted(riders: readonly Deleting[]): void {
-    for (const d of riders) if (--d.request.left === 0) d.request.resolve();
-    if (this.#deletes.length === 0 && this.#idleTimer !== undefined) {
+  /** Settles the deletes `riders` made; stops the idle timer once none wait. */
+  #deleted(riders: readonly Rider[]): void {
+    this.#deletes.deleted(riders);
+    if (this.#deletes.size === 0 && this.#idleTimer !== undefined) {
       clearTimeout(this.#idleTimer);
       this.#idleTimer = undefined;
     }
@@ -300,7 +204,7 @@ export class GroupCommitter {
       const next = this.#queue[0].unit;
       if (next.check && checks >= ATOMIC_LIMITS.checks) break;
       const adds = next.mutations.length + (next.outbox?.length ? 1 : 0);
-      // Keep room for the shared outbox values: about one per VALUE_BYTES of fragments.
+      // Keep room for the shared outbox values: about one per value's bytes of fragments.
       const outboxKeys = Math.ceil((bytes + next.bytes) / OUTBOX_VALUE_BYTES) + 1;
       const fits = mutations + adds + outboxKeys <= ATOMIC_LIMITS.mutations &&
         bytes + next.bytes <= ATOMIC_LIMITS.bytes;
@@ -314,22 +218,23 @@ export class GroupCommitter {
   }
 
   async #commitBatch(batch: Pending[]): Promise<void> {
-    const started = performance.now();
-    const commit = outboxCommitKey();
-    const outbox = packOutbox(batch.flatMap((p) => p.unit.outbox ?? []))
-      .map((value, i) => ({ key: keys.outbox(commit, i), value }));
+    const started = this.#clock.now();
     let mutations = 0;
     let bytes = 0;
+    let fragments = 0;
     for (const p of batch) {
       mutations += p.unit.mutations.length;
       bytes += p.unit.bytes;
+      fragments += p.unit.outbox?.length ?? 0;
     }
-    const riders = this.#riders(mutations + outbox.length, bytes);
-    let result: Deno.KvCommitResult | Deno.KvCommitError;
+    const outboxKeys = fragments > 0 ? Math.ceil(bytes / OUTBOX_VALUE_BYTES) + 1 : 0;
+    const riders = this.#riders(mutations + outboxKeys, bytes);
+    let result: WriteResult;
     try {
-      result = await this.#bounded(this.#atomic(batch, outbox, riders));
+      const units = batch.map((p) => p.unit);
+      result = await this.#bounded(this.#hot.write(units, riders.map((r) => r.key)));
     } catch (error) {
-      this.#deletes.unshift(...riders);
+      this.#deletes.putBack(riders);
       // A commit past its bound may still land: retrying its units alone could apply them twice.
       if (batch.length === 1 || error instanceof CommitTimeoutError) {
         for (const p of batch) p.reject(error);
@@ -338,17 +243,16 @@ export class GroupCommitter {
       return this.#one(batch);
     }
     if (!result.ok) {
-      this.#deletes.unshift(...riders);
+      this.#deletes.putBack(riders);
       if (batch.length === 1) return batch[0].resolve({ ok: false });
       return this.#one(batch);
     }
     this.#deleted(riders);
-    this.#observer?.committed(batch.length, mutations, performance.now() - started);
-    if (outbox.length > 0) this.#outbox?.(outbox);
+    this.#observer?.committed(batch.length, mutations, this.#clock.now() - started);
+    if (result.outbox.length > 0) this.#outbox?.(result.outbox);
     for (const p of batch) p.resolve({ ok: true, versionstamp: result.versionstamp });
   }
 
-  /** Retries each unit alone, so one session's conflict or error does not fail the others. */
   /** `commit`, or a {@linkcode CommitTimeoutError} once it has taken `commitTimeoutMs`. */
   #bounded<T>(commit: Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -361,22 +265,8 @@ export class GroupCommitter {
     return Promise.race([commit, late]).finally(() => clearTimeout(timer));
   }
 
+  /** Retries each unit alone, so one session's conflict or error does not fail the others. */
   async #one(batch: Pending[]): Promise<void> {
     for (const p of batch) await this.#commitBatch([p]);
-  }
-
-  #atomic(
-    batch: Pending[],
-    outbox: CommittedOutbox[],
-    riders: readonly Deleting[],
-  ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
-    const op = this.#kv.atomic();
-    for (const p of batch) {
-      if (p.unit.check) op.check(p.unit.check);
-      op.mutate(...p.unit.mutations);
-    }
-    for (const { key, value } of outbox) op.set(key, value);
-    for (const d of riders) op.delete(d.key);
-    return op.commit();
   }
 }

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { type Duration, parseDuration } from "../src/duration.ts";
 import { ValidationError } from "../src/errors.ts";
-import type { AgentState, Session, Ttl } from "../src/session.ts";
+import { type AgentState, DEFAULT_TTL, type Session, type Ttl } from "../src/session.ts";
 import type {
   Approval,
   ApprovalInput,
@@ -145,9 +145,6 @@ export interface SessionKind<
 export type ActionArgs<K> = K extends SessionKind<infer _S, infer Acts>
   ? { [N in keyof Acts]: Input<Acts[N]["args"]> }
   : never;
-
-/** Default TTLs of SPEC §1. */
-export const DEFAULT_TTL: Ttl = { active: 24 * 3_600_000, paused: 7 * 24 * 3_600_000 };
 
 const KIND_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 

@@ -72,7 +72,8 @@ import type {
   RetentionRules,
   SessionRecord,
 } from "../src/history/history_store.ts";
-import { dueKeys, HotStore } from "../src/hot/hot_store.ts";
+import { HotStore } from "../src/hot/hot_store.ts";
+import { dueKeyOf, type HotTier } from "../src/hot/hot_tier.ts";
 import { type IdGenerator, ulidGenerator } from "../src/ids.ts";
 import {
   type AgentInput,
@@ -205,7 +206,8 @@ export class Runtime {
   readonly stores: Stores;
   readonly #registry: ActorRegistry;
   readonly #drainer: OutboxDrainer;
-  readonly #hot: HotStore;
+  /** The hot tier (KV), for the health route. */
+  readonly hot: HotTier;
   readonly #scheduler: Scheduler;
   readonly #beforeClose: (() => Promise<void>)[] = [];
   #drained: Promise<void> | undefined;
@@ -221,9 +223,12 @@ export class Runtime {
     this.kinds = kinds;
     this.history = stores.history;
     this.metrics = new Metrics();
-    this.#hot = new HotStore(stores.kv, stores.blobs);
+    this.hot = new HotStore(stores.kv, stores.blobs, {
+      graceMs: opts.graceMs ?? 86_400_000,
+      snapshotEvery: opts.snapshotEvery ?? 64,
+    });
     const grouped = opts.groupCommit ?? true;
-    const committer = new GroupCommitter(stores.kv, {
+    const committer = new GroupCommitter(this.hot, {
       observer: this.metrics,
       outbox: (values) => this.#drainer.committed(values),
       grouped,
@@ -232,8 +237,9 @@ export class Runtime {
       commitTimeoutMs: opts.commitTimeoutMs,
     });
     this.#drainer = new OutboxDrainer({
-      hot: this.#hot,
+      hot: this.hot,
       history: stores.history,
+      clock: this.clock,
       retire: (id, version) => this.#retire(id, version),
       // Drained keys ride along with the group commits instead of taking the KV writer alone.
       deleteKeys: (drained) => committer.deleteLater(drained),
@@ -243,15 +249,13 @@ export class Runtime {
       },
     });
     this.#registry = new ActorRegistry({
-      hot: this.#hot,
+      hot: this.hot,
       committer,
       clock: this.clock,
       kinds,
       history: stores.history,
       batchMax: opts.batchMax ?? (grouped ? 256 : 1),
       sharedKv: !stores.soleWriter,
-      graceMs: opts.graceMs ?? 86_400_000,
-      snapshotEvery: opts.snapshotEvery ?? 64,
       committed: (events) => this.#drainer.notify(events.length),
       scheduled: (dueMs) => this.#scheduler.wake(dueMs),
     }, { idleMs: opts.idleMs, maxActors: opts.maxActors });
@@ -277,7 +281,7 @@ export class Runtime {
       });
     }
     this.#scheduler = new Scheduler({
-      kv: stores.kv,
+      hot: this.hot,
       clock: this.clock,
       fire: (key) => this.#fireDue(key),
       pollMs: opts.scheduleMs ?? (tick > 0 ? 250 : 0),
@@ -799,12 +803,11 @@ export class Runtime {
     });
     const actor = this.#registry.get(id);
     await actor.exclusive(async (hot) => {
-      const due = hot ? dueKeys(hot.head, hot.coord).map(([, key]) => key) : [];
-      await this.#hot.deleteSession(id, { due });
+      await this.hot.deleteSession(id, { loaded: hot });
       actor.markGone();
     }).catch(async (e) => {
       if (!(e instanceof UnavailableError)) throw e;
-      await this.#hot.deleteSession(id); // its index keys, unknown, go when they come due
+      await this.hot.deleteSession(id); // its index keys, unknown, go when they come due
       actor.markGone();
     });
     this.#registry.drop(id);
@@ -844,35 +847,29 @@ export class Runtime {
 
   /** Counts the scheduler's index by record type and the pending approvals, for `/metrics`. */
   async #countScheduled(): Promise<void> {
-    const counts = { timers: 0, approvals: 0, tasks: 0 };
-    let n = 0;
-    for await (const e of this.stores.kv.list({ prefix: ["d"] }, { batchSize: 1000 })) {
-      counts[e.key[3] as keyof typeof counts]++;
-      if (++n >= 1_000_000) break; // a bound on the work of one count
-    }
+    const { timers, approvals, tasks } = await this.hot.countDue(1_000_000);
     await this.#drainer.drainCommitted();
     const pendingApprovals = await this.history.countPendingApprovals();
-    this.metrics.scheduled = { ...counts, pendingApprovals };
+    this.metrics.scheduled = { timers, approvals, tasks, pendingApprovals };
   }
 
   /** Hands one key of the scheduler's index to its session's actor. */
   #fireDue(key: Deno.KvKey): Promise<void> {
-    const id = key[2] as string;
+    const due = dueKeyOf(key);
     return new Promise((resolve, reject) => {
-      this.#post(id, dueCommand(key), {
+      this.#post(due.session, dueCommand(key), {
         resolve: (ack) => {
           if (ack.result === "done") {
-            const type = key[3] as "timers" | "approvals" | "tasks";
-            this.metrics.dueFired[type]++;
-            this.metrics.dueLateness.observe(Math.max(0, this.clock.now() - (key[1] as number)));
+            this.metrics.dueFired[due.type as "timers" | "approvals" | "tasks"]++;
+            this.metrics.dueLateness.observe(Math.max(0, this.clock.now() - due.due));
           }
           if (ack.result !== "inactive") return resolve();
-          this.stores.kv.delete(key).then(resolve, reject);
+          this.hot.deleteDue(key).then(resolve, reject);
         },
         reject: (error) => {
           // A session that is gone or ended no longer has anything due.
           if (error instanceof DenizenError && (error.status === 404 || error.status === 409)) {
-            this.stores.kv.delete(key).then(resolve, reject);
+            this.hot.deleteDue(key).then(resolve, reject);
           } else reject(error);
         },
       });
@@ -994,7 +991,7 @@ export class Runtime {
     const actor = this.#registry.get(id);
     await actor.exclusive(async (hot) => {
       if (!hot || hot.head.version !== version || !TERMINAL.has(hot.head.status)) return;
-      const deleted = await this.#hot.deleteSession(id, { versionstamp: hot.versionstamp });
+      const deleted = await this.hot.deleteSession(id, { versionstamp: hot.versionstamp });
       if (deleted) actor.markGone(); // else another writer moved the head: its own drain retires it
     });
     this.#registry.drop(id);

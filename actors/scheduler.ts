@@ -13,10 +13,7 @@
  * @module
  */
 import type { Clock } from "../src/clock.ts";
-import { keys } from "../src/hot/hot_store.ts";
-
-/** Keys read per page of a pass. */
-const PAGE = 500;
+import type { HotTier } from "../src/hot/hot_tier.ts";
 
 /** The longest wait between passes while handing keys out fails. */
 const MAX_BACKOFF_MS = 5_000;
@@ -36,7 +33,7 @@ export interface Job {
 
 /** Options of {@linkcode Scheduler}. */
 export interface SchedulerOptions {
-  kv: Deno.Kv;
+  hot: HotTier;
   clock: Clock;
   /** Handles one due key: queues its command and resolves once it is settled. */
   fire(key: Deno.KvKey): Promise<void>;
@@ -140,11 +137,8 @@ export class Scheduler {
   }
 
   /** The earliest due time on the index, or undefined when nothing waits. */
-  async nextDue(): Promise<number | undefined> {
-    for await (const e of this.#opts.kv.list({ prefix: keys.dueAll }, { limit: 1 })) {
-      return e.key[1] as number;
-    }
-    return undefined;
+  nextDue(): Promise<number | undefined> {
+    return this.#opts.hot.nextDue();
   }
 
   /**
@@ -154,13 +148,12 @@ export class Scheduler {
    * it finds nothing due: its command is a no-op.
    */
   async #runPass(): Promise<number> {
-    const { kv, clock } = this.#opts;
-    const range = { start: keys.dueAll, end: [...keys.dueAll, clock.now() + 1] };
+    const { hot, clock } = this.#opts;
     const inFlight = new Set<Promise<void>>();
     let handled = 0;
     this.#failed = 0;
-    for await (const e of kv.list(range, { batchSize: PAGE })) {
-      const p: Promise<void> = this.#opts.fire(e.key)
+    for await (const key of hot.due(clock.now())) {
+      const p: Promise<void> = this.#opts.fire(key)
         .catch((error) => {
           if (this.#failed++ === 0) this.#opts.onError?.("due key", error); // once a pass
         })

@@ -20,13 +20,14 @@ import {
   UnavailableError,
 } from "../src/errors.ts";
 import type { SessionKind } from "./kind.ts";
-import { type HotSession, type HotStore, keys } from "../src/hot/hot_store.ts";
+import type { HotSession } from "../src/hot/layout.ts";
+import type { HotTier } from "../src/hot/hot_tier.ts";
 import { COMMAND_MEMORY, CommandMemory, type CommandRecord } from "../src/hot/command_memory.ts";
 import { type Session, type SessionEvent, utf8Length } from "../src/session.ts";
 import { CommitTimeoutError, type GroupCommitter } from "./group_commit.ts";
-import { missedEvents, watchHead } from "./head_watch.ts";
+import { missedEvents } from "./head_watch.ts";
 import type { HistoryStore } from "../src/history/history_store.ts";
-import { buildUnit, headOf, sessionOf, type UnitOptions } from "./commit_unit.ts";
+import { headOf, sessionOf } from "../src/hot/commit_unit.ts";
 import { Turn } from "./turn.ts";
 import { emptyCoordination } from "../src/coordination/model.ts";
 
@@ -51,8 +52,8 @@ export interface Ack<R = unknown> {
 export type Listener = (events: readonly SessionEvent[]) => void;
 
 /** What every actor of a runtime shares. */
-export interface ActorEnv extends UnitOptions {
-  readonly hot: HotStore;
+export interface ActorEnv {
+  readonly hot: HotTier;
   readonly committer: GroupCommitter;
   readonly clock: Clock;
   readonly kinds: ReadonlyMap<string, SessionKind>;
@@ -86,6 +87,17 @@ interface Pending extends Reply<Ack> {
 type Item = Pending | { task: () => Promise<void> };
 
 type Settle = () => void;
+
+/** A batch applied to a turn, not yet committed. */
+interface Applied {
+  turn: Turn;
+  /** How to answer the commands that add nothing to the commit (resent ids, failures). */
+  settles: Settle[];
+  /** The commands the turn holds, with their answers. */
+  accepted: { p: Pending; version: number; result: unknown }[];
+  /** Command ids to remember. */
+  records: CommandRecord[];
+}
 
 /**
  * The result of a command, from its events (first to last), for a resent id
@@ -188,8 +200,7 @@ export class SessionActor {
       await this.exclusive(() => Promise.resolve());
     } else if (!this.gone && this.#env.sharedKv) {
       // Another instance may have committed: one KV read tells.
-      const head = await this.#env.hot.kv.get(keys.head(this.id));
-      const vs = head.versionstamp;
+      const vs = await this.#env.hot.headVersionstamp(this.id);
       const mine = () => vs !== null && vs <= (this.#hot?.versionstamp ?? "");
       if (!mine() && !(vs === null && this.#hot === undefined)) {
         await this.exclusive(() => mine() ? Promise.resolve() : this.#catchUp());
@@ -222,7 +233,7 @@ export class SessionActor {
   subscribe(listener: Listener): () => void {
     (this.#listeners ??= new Set()).add(listener);
     if (this.#env.sharedKv) {
-      this.#unwatch ??= watchHead(this.#env.hot.kv, this.id, (vs) => this.#foreign(vs));
+      this.#unwatch ??= this.#env.hot.watchHead(this.id, (vs) => this.#foreign(vs));
     }
     return () => {
       this.#listeners?.delete(listener);
@@ -338,10 +349,35 @@ export class SessionActor {
 
   /** Applies and commits one batch. Returns how to settle it, or "conflict". */
   async #attempt(batch: Pending[]): Promise<Settle | "conflict"> {
+    const applied = await this.#apply(batch);
+    const settleAll = () => {
+      for (const a of applied.accepted) a.p.resolve({ version: a.version, result: a.result });
+      for (const s of applied.settles) s();
+    };
+    const { turn } = applied;
+    if (turn.events.length === 0 && !turn.force) return settleAll;
+    if (!(await this.#commit(turn, applied.records))) return "conflict";
+    const events = turn.events;
+    return () => {
+      // Broadcast first: a socket then sends a command's events before its ack, so a client
+      // that mirrors the state has applied them when the ack arrives.
+      if (this.#listeners) { for (const l of this.#listeners) l(events); }
+      settleAll();
+      this.#env.committed(events);
+    };
+  }
+
+  /**
+   * Applies a batch to a new turn over the committed session, command by
+   * command: a resent id is answered from memory, a command that throws is
+   * undone alone, and what would pass one atomic's size goes back to the
+   * mailbox. Nothing is committed.
+   */
+  async #apply(batch: Pending[]): Promise<Applied> {
     const env = this.#env;
     const base = this.#hot;
     if (batch.some((p) => p.cmd.id !== undefined)) {
-      this.#commands ??= await CommandMemory.load(env.hot, this.id, base?.head);
+      this.#commands ??= await env.hot.commandMemory(this.id, base?.head);
     }
     const now = env.clock.now();
     const head = base?.head ?? headOf(this.id, now);
@@ -354,10 +390,8 @@ export class SessionActor {
       now,
       coord: base?.coord ?? emptyCoordination(),
     });
-    const settles: Settle[] = [];
-    const accepted: { p: Pending; version: number; result: unknown }[] = [];
+    const applied: Applied = { turn, settles: [], accepted: [], records: [] };
     const inBatch = new Map<string, { version: number; result: unknown }>();
-    const records: CommandRecord[] = [];
     let cmds = head.cmds;
     let eventBytes = 0;
     for (let i = 0; i < batch.length; i++) {
@@ -373,12 +407,12 @@ export class SessionActor {
         const result = seen.ref === undefined
           ? seen.result
           : await this.#resultOf(seen.ref, seen.version);
-        settles.push(() => p.resolve({ version: seen.version, result, duplicate: true }));
+        applied.settles.push(() => p.resolve({ version: seen.version, result, duplicate: true }));
         continue;
       }
       const twin = id === undefined ? undefined : inBatch.get(id);
       if (twin) {
-        settles.push(() => p.resolve({ ...twin, duplicate: true }));
+        applied.settles.push(() => p.resolve({ ...twin, duplicate: true }));
         continue;
       }
       const saved = turn.mark();
@@ -389,27 +423,31 @@ export class SessionActor {
         for (let e = saved.events; e < turn.events.length; e++) {
           eventBytes += turn.eventJson(e).length;
         }
-        accepted.push({ p, ...entry });
+        applied.accepted.push({ p, ...entry });
         if (id !== undefined) {
           inBatch.set(id, entry);
           const first = turn.events[saved.events]?.seq ?? entry.version;
-          records.push(
+          applied.records.push(
             CommandMemory.record(id, cmds++ % COMMAND_MEMORY, entry.version, result, first),
           );
         }
       } catch (error) {
         turn.rollback(saved);
-        settles.push(() => p.reject(error));
+        applied.settles.push(() => p.reject(error));
       }
     }
-    const settleAll = () => {
-      for (const a of accepted) a.p.resolve({ version: a.version, result: a.result });
-      for (const s of settles) s();
-    };
-    if (turn.events.length === 0 && !turn.force) return settleAll;
-
     turn.head = { ...turn.head, cmds };
-    const built = await buildUnit(env, base, turn, records, this.#commands);
+    return applied;
+  }
+
+  /**
+   * Commits a turn as one unit and adopts it as the committed session.
+   * Returns false when the head's versionstamp check was lost.
+   */
+  async #commit(turn: Turn, records: CommandRecord[]): Promise<boolean> {
+    const env = this.#env;
+    const base = this.#hot;
+    const built = await env.hot.buildUnit(base, turn, records, this.#commands);
     let outcome;
     try {
       outcome = await env.committer.commit(built.unit);
@@ -423,7 +461,7 @@ export class SessionActor {
     }
     if (!outcome.ok) {
       await built.discard();
-      return "conflict";
+      return false;
     }
     this.#hot = {
       head: built.head,
@@ -434,13 +472,6 @@ export class SessionActor {
     this.#stateBytes = turn.stateBytes;
     this.#commands?.remember(records, built.head, built.pages);
     if (built.nextDue !== undefined) env.scheduled(built.nextDue);
-    const events = turn.events;
-    return () => {
-      // Broadcast first: a socket then sends a command's events before its ack, so a client
-      // that mirrors the state has applied them when the ack arrives.
-      if (this.#listeners) { for (const l of this.#listeners) l(events); }
-      settleAll();
-      env.committed(events);
-    };
+    return true;
   }
 }

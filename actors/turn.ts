@@ -14,7 +14,7 @@ import { TooLargeError, ValidationError } from "../src/errors.ts";
 import type { SessionKind } from "./kind.ts";
 import type { Coordination } from "../src/coordination/model.ts";
 import { CoordDraft } from "./coord_draft.ts";
-import { type Head } from "../src/hot/hot_store.ts";
+import type { Head } from "../src/hot/layout.ts";
 import {
   assertSize,
   eventJson,

@@ -44,7 +44,7 @@ export function healthRoutes(rt: Runtime): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   r.get("/healthz", async (c) => {
     const [kv, sql] = await Promise.all([
-      check(() => rt.stores.kv.get(["healthz"])),
+      check(() => rt.hot.ping()),
       check(() => rt.history.ping()),
     ]);
     const history = historyLag(rt);

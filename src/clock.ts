@@ -35,3 +35,6 @@ export class ManualClock implements Clock {
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** A monotonic clock (`performance.now()`), for pacing and durations that must not jump. */
+export const monotonicClock: Clock = { now: () => performance.now() };

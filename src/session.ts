@@ -233,3 +233,6 @@ export function meanProgress(agents: Record<string, AgentState>): number {
   if (values.length === 0) return 0;
   return values.reduce((sum, a) => sum + a.progress, 0) / values.length;
 }
+
+/** Default TTLs of SPEC §1. */
+export const DEFAULT_TTL: Ttl = { active: 24 * 3_600_000, paused: 7 * 24 * 3_600_000 };

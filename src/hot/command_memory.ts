@@ -9,7 +9,7 @@
  * @module
  */
 import { utf8Length } from "../session.ts";
-import { type Head, type HotStore, keys, utf8Decoder, utf8Encoder } from "./hot_store.ts";
+import { type Head, keys, utf8Decoder, utf8Encoder } from "./layout.ts";
 
 /** How many command ids each session remembers. */
 export const COMMAND_MEMORY = 1000;
@@ -89,9 +89,9 @@ export class CommandMemory {
   #tailSlot = 0;
 
   /** Loads the pages of session `id`, then the records in the tail of its committed `head`. */
-  static async load(hot: HotStore, id: string, head: Head | undefined): Promise<CommandMemory> {
+  static async load(kv: Deno.Kv, id: string, head: Head | undefined): Promise<CommandMemory> {
     const memory = new CommandMemory();
-    for await (const e of hot.kv.list<Uint8Array>({ prefix: keys.commands(id) })) {
+    for await (const e of kv.list<Uint8Array>({ prefix: keys.commands(id) })) {
       const page = e.key[3] as number;
       const json = utf8Decoder.decode(e.value);
       memory.#pages[page] = json;

@@ -1,5 +1,6 @@
 /** Admission to the group committer: how many sessions build units at once, and what waiting gathers. */
 import assert from "node:assert/strict";
+import { Admission } from "../../actors/admission.ts";
 import { GroupCommitter } from "../../actors/group_commit.ts";
 import { SessionActor } from "../../actors/session_actor.ts";
 import { MemoryBlobStore } from "../../src/blobs/memory_blob_store.ts";
@@ -7,16 +8,19 @@ import { systemClock } from "../../src/clock.ts";
 import { createCommand, patchCommand } from "../../actors/commands.ts";
 import { openHistory } from "../../src/history/open_history.ts";
 import { HotStore } from "../../src/hot/hot_store.ts";
-import { DEFAULT_TTL, defaultKind } from "../../actors/kind.ts";
+import { defaultKind } from "../../actors/kind.ts";
+import { DEFAULT_TTL } from "../../src/session.ts";
 import { createRuntime, ValidationError } from "../../mod.ts";
+
+const hotStore = (kv: Deno.Kv) =>
+  new HotStore(kv, new MemoryBlobStore(), { graceMs: 86_400_000, snapshotEvery: 64 });
 
 /** Lets timers and I/O run, so that anything able to settle does. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-Deno.test("the committer admits `room` sessions at once, then one per finished session, first come first served", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const committer = new GroupCommitter(kv, { room: 2 });
+Deno.test("admission lets `room` sessions in at once, then one per finished session, first come first served", async () => {
+  {
+    const committer = new Admission(2);
     const first = await committer.admit();
     const second = await committer.admit();
     const order: string[] = [];
@@ -45,15 +49,13 @@ Deno.test("the committer admits `room` sessions at once, then one per finished s
     void committer.admit().then(() => admitted = true);
     await settle();
     assert.equal(admitted, false);
-  } finally {
-    kv.close();
   }
 });
 
 Deno.test("without group commit every session is admitted at once", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const committer = new GroupCommitter(kv, { grouped: false, room: 1 });
+    const committer = new GroupCommitter(hotStore(kv), { grouped: false, room: 1 });
     await committer.admit();
     await committer.admit();
     assert.equal(committer.waiting, 0);
@@ -67,20 +69,19 @@ Deno.test("commands that arrive while a session waits for admission are committe
   const history = await openHistory();
   let commits = 0;
   let units = 0;
-  const committer = new GroupCommitter(kv, {
+  const hot = hotStore(kv);
+  const committer = new GroupCommitter(hot, {
     room: 1,
     observer: { committed: (n) => void (commits++, units += n) },
   });
   const actor = new SessionActor("s1", {
-    hot: new HotStore(kv, new MemoryBlobStore()),
+    hot,
     committer,
     clock: systemClock,
     kinds: new Map([["default", defaultKind]]),
     history,
     batchMax: 256,
     sharedKv: false,
-    graceMs: 86_400_000,
-    snapshotEvery: 64,
     committed: () => {},
     scheduled: () => {},
   });

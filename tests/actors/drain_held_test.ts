@@ -1,7 +1,7 @@
 /** The drainer copies what this process committed from memory, and falls back to KV when it must. */
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
-import { keys } from "../../src/hot/hot_store.ts";
+import { keys } from "../../src/hot/layout.ts";
 import type { Runtime } from "../../actors/runtime.ts";
 import type { HistoryBatch, HistoryStore } from "../../src/history/history_store.ts";
 import { DRAIN_DELAY_MS } from "../../actors/drainer.ts";

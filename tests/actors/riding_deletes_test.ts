@@ -1,11 +1,15 @@
 /** The drainer's deletes ride the group commits a few at a time, and go alone only when the committer is idle. */
 import assert from "node:assert/strict";
-import {
-  ATOMIC_LIMITS,
-  type CommitUnit,
-  GroupCommitter,
-  RIDING_DELETES,
-} from "../../actors/group_commit.ts";
+import { ATOMIC_LIMITS, GroupCommitter } from "../../actors/group_commit.ts";
+import { RIDING_DELETES } from "../../actors/riding_deletes.ts";
+import { MemoryBlobStore } from "../../src/blobs/memory_blob_store.ts";
+import { ManualClock } from "../../src/clock.ts";
+import { HotStore } from "../../src/hot/hot_store.ts";
+import type { CommitUnit } from "../../src/hot/hot_tier.ts";
+
+/** The hot tier over `kv`. */
+const hot = (kv: Deno.Kv) =>
+  new HotStore(kv, new MemoryBlobStore(), { graceMs: 86_400_000, snapshotEvery: 64 });
 
 /** What each committed atomic held. */
 interface Seen {
@@ -86,7 +90,7 @@ async function left(kv: Deno.Kv): Promise<number> {
 Deno.test("deletes ride the atomics of units, at most RIDING_DELETES each, with no atomic of their own", async () => {
   await withKeys(40, async (raw, keys) => {
     const { kv, seen } = spied(raw);
-    const committer = new GroupCommitter(kv, { idleDeletesMs: 60_000 });
+    const committer = new GroupCommitter(hot(kv), { idleDeletesMs: 60_000 });
     let deleted = false;
     const done = committer.deleteLater(keys).then(() => deleted = true);
     for (let i = 0; i < 3; i++) assert.equal((await committer.commit(unit(i))).ok, true);
@@ -105,7 +109,7 @@ Deno.test("deletes ride the atomics of units, at most RIDING_DELETES each, with 
 Deno.test("once the committer is idle, waiting deletes go alone, 1,000 an atomic", async () => {
   await withKeys(2_500, async (raw, keys) => {
     const { kv, seen } = spied(raw);
-    const committer = new GroupCommitter(kv);
+    const committer = new GroupCommitter(hot(kv));
     await committer.deleteLater(keys);
     assert.deepEqual(seen.map((s) => [s.sets, s.deletes]), [[0, 1000], [0, 1000], [0, 500]]);
     assert.equal(await left(raw), 0);
@@ -115,7 +119,7 @@ Deno.test("once the committer is idle, waiting deletes go alone, 1,000 an atomic
 Deno.test("past 1,000 waiting deletes, an atomic of units takes as many as fit", async () => {
   await withKeys(1_500, async (raw, keys) => {
     const { kv, seen } = spied(raw);
-    const committer = new GroupCommitter(kv, { idleDeletesMs: 60_000 });
+    const committer = new GroupCommitter(hot(kv), { idleDeletesMs: 60_000 });
     const done = committer.deleteLater(keys);
     assert.equal((await committer.commit(unit(0))).ok, true);
     assert.deepEqual(seen.map((s) => [s.sets, s.deletes]), [[1, ATOMIC_LIMITS.mutations - 1]]);
@@ -129,7 +133,7 @@ Deno.test("past 1,000 waiting deletes, an atomic of units takes as many as fit",
 Deno.test("deletes that rode an atomic whose check failed ride the next one", async () => {
   await withKeys(10, async (raw, keys) => {
     const { kv, seen } = spied(raw);
-    const committer = new GroupCommitter(kv, { idleDeletesMs: 60_000 });
+    const committer = new GroupCommitter(hot(kv), { idleDeletesMs: 60_000 });
     const done = committer.deleteLater(keys);
     const stale = { ...unit(0), check: { key: ["u", 0], versionstamp: "00000000000000010000" } };
     assert.deepEqual(await committer.commit(stale), { ok: false });
@@ -159,7 +163,7 @@ Deno.test("when an atomic of deletes alone throws, every waiting delete is given
         };
       },
     } as unknown as Deno.Kv;
-    const committer = new GroupCommitter(failing, { idleDeletesMs: 1 });
+    const committer = new GroupCommitter(hot(failing), { idleDeletesMs: 1 });
     const first = committer.deleteLater(keys.slice(0, 1_200));
     const second = committer.deleteLater(keys.slice(1_200));
     await assert.rejects(first, /database is locked/);
@@ -167,5 +171,21 @@ Deno.test("when an atomic of deletes alone throws, every waiting delete is given
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(attempts, 1, "the 500 keys past the first atomic were not tried again");
     assert.equal(await left(raw), 1_500);
+  });
+});
+
+Deno.test("the idle wait before deletes go alone is measured by the injected clock", async () => {
+  await withKeys(10, async (raw, keys) => {
+    const clock = new ManualClock(0);
+    const committer = new GroupCommitter(hot(raw), { idleDeletesMs: 5, clock });
+    assert.equal((await committer.commit(unit(0))).ok, true); // the last atomic started at 0
+    let deleted = false;
+    const done = committer.deleteLater(keys).then(() => deleted = true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(deleted, false, "the clock has not moved: the committer is not idle yet");
+    assert.equal(await left(raw), 10);
+    clock.advance(5);
+    await done;
+    assert.equal(await left(raw), 0);
   });
 });

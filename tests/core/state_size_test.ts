@@ -75,7 +75,7 @@ async function reopened(
   id: string,
 ): Promise<Record<string, unknown>> {
   const { HotStore } = await import("../../src/hot/hot_store.ts");
-  const hot = new HotStore(rt.stores.kv, rt.stores.blobs);
+  const hot = new HotStore(rt.stores.kv, rt.stores.blobs, { graceMs: 0, snapshotEvery: 64 });
   const loaded = await hot.load(id);
   assert.ok(loaded, "session is in KV");
   return loaded.state;

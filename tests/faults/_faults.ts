@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { createRuntime, defineSession, type Runtime, type RuntimeOptions } from "../../mod.ts";
-import { keys } from "../../src/hot/hot_store.ts";
+import { keys } from "../../src/hot/layout.ts";
 import type { BatchSummary, HistoryBatch, HistoryStore } from "../../src/history/history_store.ts";
 
 /** A kind whose log shows exactly which commands were applied, and in which order. */

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { UnavailableError } from "../../src/errors.ts";
-import { keys } from "../../src/hot/hot_store.ts";
+import { keys } from "../../src/hot/layout.ts";
 import type { Runtime } from "../../actors/runtime.ts";
 import { call } from "../routes/_fixtures.ts";
 import { quietly } from "./_faults.ts";

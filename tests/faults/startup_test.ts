@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
-import { keys } from "../../src/hot/hot_store.ts";
+import { keys } from "../../src/hot/layout.ts";
 
 const config = new URL("../../deno.json", import.meta.url).pathname;
 const serve = new URL("../../cli/serve.ts", import.meta.url).pathname;

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { MemoryBlobStore } from "../../src/blobs/memory_blob_store.ts";
 import { COMMAND_MEMORY, CommandMemory } from "../../src/hot/command_memory.ts";
-import { HotStore } from "../../src/hot/hot_store.ts";
-import { headOf } from "../../actors/commit_unit.ts";
+import { headOf } from "../../src/hot/commit_unit.ts";
 
 // Two ids with the same 32-bit FNV-1a hash, found by search: the memory finds ids by hash.
 const A = "cmd-449599";
@@ -10,11 +8,11 @@ const B = "cmd-612382";
 
 /** Remembers `records` in memory and in KV, as a commit does. */
 async function commit(
-  hot: HotStore,
+  kv: Deno.Kv,
   memory: CommandMemory,
   records: ReturnType<typeof CommandMemory.record>[],
 ) {
-  const op = hot.kv.atomic();
+  const op = kv.atomic();
   const pages = memory.pages("s", records, 60_000);
   for (const m of pages.mutations) op.set(m.key, m.value);
   assert.ok((await op.commit()).ok);
@@ -24,12 +22,11 @@ async function commit(
 Deno.test("ids whose hashes collide are told apart, in memory and after a reload from KV", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const hot = new HotStore(kv, new MemoryBlobStore());
     const memory = new CommandMemory();
-    await commit(hot, memory, [CommandMemory.record(A, 0, 2, { n: "a" }, 2)]);
+    await commit(kv, memory, [CommandMemory.record(A, 0, 2, { n: "a" }, 2)]);
     assert.equal(memory.get(B), undefined);
-    await commit(hot, memory, [CommandMemory.record(B, 1, 3, { n: "b" }, 3)]);
-    for (const m of [memory, await CommandMemory.load(hot, "s", undefined)]) {
+    await commit(kv, memory, [CommandMemory.record(B, 1, 3, { n: "b" }, 3)]);
+    for (const m of [memory, await CommandMemory.load(kv, "s", undefined)]) {
       assert.deepEqual([m.get(A)?.version, m.get(A)?.result], [2, { n: "a" }]);
       assert.deepEqual([m.get(B)?.version, m.get(B)?.result], [3, { n: "b" }]);
       assert.equal(m.get("cmd-0"), undefined);
@@ -42,7 +39,6 @@ Deno.test("ids whose hashes collide are told apart, in memory and after a reload
 Deno.test("the memory keeps the last 1,000 ids, slot by slot, and large results by reference", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    const hot = new HotStore(kv, new MemoryBlobStore());
     const memory = new CommandMemory();
     const total = COMMAND_MEMORY + 40;
     for (let i = 0; i < total; i += 20) {
@@ -51,9 +47,9 @@ Deno.test("the memory keeps the last 1,000 ids, slot by slot, and large results 
         const result = k === total - 1 ? "x".repeat(600) : k;
         records.push(CommandMemory.record(`c${k}`, k % COMMAND_MEMORY, k + 2, result, k + 2));
       }
-      await commit(hot, memory, records);
+      await commit(kv, memory, records);
     }
-    for (const m of [memory, await CommandMemory.load(hot, "s", undefined)]) {
+    for (const m of [memory, await CommandMemory.load(kv, "s", undefined)]) {
       assert.equal(m.get("c0"), undefined);
       assert.equal(m.get("c39"), undefined);
       assert.deepEqual([m.get("c40")?.version, m.get("c40")?.result], [42, 40]);

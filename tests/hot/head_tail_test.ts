@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createRuntime } from "../../mod.ts";
-import { decodeHead, HEAD_CHARS, keys } from "../../src/hot/hot_store.ts";
+import { decodeHead, HEAD_CHARS, keys } from "../../src/hot/layout.ts";
 import type { Runtime } from "../../actors/runtime.ts";
 import { ledger, serial } from "../core/_fixtures.ts";
 

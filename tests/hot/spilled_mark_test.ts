@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { mayHoldSpilled, SPILLED_MARK } from "../../src/hot/hot_store.ts";
+import { mayHoldSpilled, SPILLED_MARK } from "../../src/hot/outbox.ts";
 
 Deno.test("an outbox value is seen to hold a spilled entry exactly when its text holds the mark", () => {
   const utf8 = new TextEncoder();

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { iso } from "../src/clock.ts";
-import type { SessionRecord } from "../src/history/history_store.ts";
+import { iso } from "../clock.ts";
+import type { SessionRecord } from "../history/history_store.ts";
 import {
   chunk,
   dueKeys,
@@ -16,24 +16,24 @@ import {
   HEAD_CHARS,
   headFields,
   type HotSession,
-  type HotStore,
   keys,
-  SPILLED_MARK,
+  type RecordLookup,
   storedBytes,
   tailChars,
   utf8Encoder,
   VALUE_BYTES,
-} from "../src/hot/hot_store.ts";
+} from "./layout.ts";
+import { SPILLED_MARK } from "./outbox.ts";
+import type { BlobStore } from "../blobs/blob_store.ts";
 import {
   type CommandMemory,
   type CommandPages,
   type CommandRecord,
   tailRecords,
-} from "../src/hot/command_memory.ts";
-import { DEFAULT_TTL } from "./kind.ts";
-import type { Session } from "../src/session.ts";
-import type { CommitUnit } from "./group_commit.ts";
-import type { Turn } from "./turn.ts";
+} from "./command_memory.ts";
+import { DEFAULT_TTL, type Session, type SessionEvent } from "../session.ts";
+import type { Coordination, CoordRecord, RecordType } from "../coordination/model.ts";
+import type { CommitUnit } from "./hot_tier.ts";
 
 /** The value of an index key: the key says it all. */
 const NO_VALUE = new Uint8Array(0);
@@ -44,6 +44,41 @@ export interface UnitOptions {
   readonly graceMs: number;
   /** Log entries after which a snapshot is written. */
   readonly snapshotEvery: number;
+}
+
+/** A finished turn, as the layout reads it (an actor's `Turn` is one). */
+export interface UnitTurn {
+  readonly id: string;
+  readonly now: number;
+  readonly head: Head;
+  readonly state: Record<string, unknown>;
+  /** Log items of this turn: the JSON of `[seq, ops]`. */
+  readonly log: readonly string[];
+  readonly events: readonly SessionEvent[];
+  /** The JSON of event `i`, made once. */
+  eventJson(i: number): string;
+  /** Whether the session reached a terminal status: its keys expire after the grace only. */
+  readonly terminal: boolean;
+  /** Whether a snapshot must be written (a checkpoint, a restore). */
+  readonly snapshot: boolean;
+  readonly report: unknown;
+  /** The kind's searchable state fields, when it has any. */
+  readonly kind?: { readonly search?: readonly string[] };
+  readonly coord: UnitRecords;
+  /** Keys to delete with the unit (index keys of records that came due). */
+  readonly stale: readonly Deno.KvKey[];
+}
+
+/** The coordination records of a turn: the committed ones and the turn's changes. */
+export interface UnitRecords extends RecordLookup {
+  /** Whether the turn changed any record. */
+  readonly changed: boolean;
+  /** Records held once the turn commits. */
+  total(): number;
+  /** The turn's changes; `value` null for a removed record. */
+  changes(): Iterable<{ type: RecordType; id: string; value: CoordRecord | null }>;
+  /** Every record once the turn commits. */
+  result(): Coordination;
 }
 
 /** A built unit, and how to undo its side effects if it does not commit. */
@@ -92,9 +127,9 @@ export function sessionOf(head: Head, state: Record<string, unknown>): Session {
 
 /** Builds the unit for a finished turn over `base` (undefined for a new session). */
 export async function buildUnit(
-  opts: UnitOptions & { hot: HotStore },
+  opts: UnitOptions & { blobs: BlobStore },
   base: HotSession | undefined,
-  turn: Turn,
+  turn: UnitTurn,
   records: CommandRecord[],
   memory: CommandMemory | undefined,
 ): Promise<BuiltUnit> {
@@ -204,7 +239,7 @@ export async function buildUnit(
     let json = utf8Encoder.encode(entry.json);
     if (json.byteLength > VALUE_BYTES - 1024) {
       const key = blobKey(`o${entry.seq}`);
-      await opts.hot.blobs.put(key, json);
+      await opts.blobs.put(key, json);
       json = utf8Encoder.encode(`${SPILLED_MARK}${JSON.stringify(key)}}`);
     }
     outbox.push(json);
@@ -223,13 +258,13 @@ export async function buildUnit(
     pages,
     nextDue,
     discard: async () => {
-      await Promise.all(blobs.map((k) => opts.hot.blobs.delete(k).catch(() => {})));
+      await Promise.all(blobs.map((k) => opts.blobs.delete(k).catch(() => {})));
     },
   };
 }
 
 /** The index row the drainer writes to SQL; terminal rows carry the final state and report. */
-function recordOf(head: Head, turn: Turn): SessionRecord {
+function recordOf(head: Head, turn: UnitTurn): SessionRecord {
   const { snap: _s, logs: _l, logBytes: _b, cmds: _c, tail: _t, records: _r, ...session } = head;
   const fields = turn.kind?.search ?? [];
   const searchText = fields.length > 0 ? searchableText(turn.state, fields) : "";
@@ -262,7 +297,7 @@ function searchableText(state: Record<string, unknown>, fields: readonly string[
  * Packs a turn's events into outbox entries (the JSON of an `OutboxEntry` of `hot_store.ts`) of about
  * one KV value, from each event's JSON made once; the last entry carries the index row.
  */
-function outboxEntries(turn: Turn, session: SessionRecord): { seq: number; json: string }[] {
+function outboxEntries(turn: UnitTurn, session: SessionRecord): { seq: number; json: string }[] {
   const out: { seq: number; json: string }[] = [];
   let current: string[] = [];
   let first = 0;
