@@ -139,6 +139,8 @@ if (import.meta.main) {
   const edges = folderEdges(await moduleGraph());
   console.log(mermaid(edges));
   const cycles = folderCycles(edges);
-  console.log(cycles.length === 0 ? "no cycle between folders" : `cycles: ${JSON.stringify(cycles)}`);
+  console.log(
+    cycles.length === 0 ? "no cycle between folders" : `cycles: ${JSON.stringify(cycles)}`,
+  );
   if (cycles.length > 0) Deno.exit(1);
 }
