@@ -47,9 +47,7 @@ import { openRuntime, type Runtime, type RuntimeOptions } from "./actors/runtime
  * ```
  */
 export async function createRuntime(opts: RuntimeOptions & AppOptions = {}): Promise<Runtime> {
-  const rt = await openRuntime(opts);
-  rt.app = createApp(rt, opts);
-  return rt;
+  return await openRuntime(opts, (rt) => createApp(rt, opts));
 }
 
 export { defaultKind, defineSession } from "./actors/kind.ts";

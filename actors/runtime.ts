@@ -9,7 +9,7 @@
 import type { Hono } from "hono";
 import { GroupCommitter } from "./group_commit.ts";
 import { ActorRegistry } from "./registry.ts";
-import type { Ack, Command, Listener, Reply } from "./session_actor.ts";
+import type { Ack, Command, Reply } from "./session_actor.ts";
 import { type Clock, iso, systemClock } from "../src/clock.ts";
 import {
   actionCommand,
@@ -24,6 +24,7 @@ import {
   resultCommand,
 } from "./commands.ts";
 import { archiveSession } from "../src/archive/archive_session.ts";
+import type { ArchiveHost } from "../src/archive/archive_host.ts";
 import {
   type By,
   coordinationCommand,
@@ -197,12 +198,12 @@ export class Runtime {
   readonly ids: IdGenerator;
   /** Registered session kinds by name, `default` included. */
   readonly kinds: ReadonlyMap<string, SessionKind>;
-  /** The SQL history store. */
-  readonly history: HistoryStore;
-  /** Counters and histograms served at `GET /metrics`. */
-  readonly metrics: Metrics;
-  /** The opened stores. */
-  readonly stores: Stores;
+  /** The Hono app with every route: `Deno.serve(rt.app.fetch)`. */
+  readonly app: HonoApp;
+  readonly #stores: Stores;
+  readonly #history: HistoryStore;
+  readonly #metrics: Metrics;
+  readonly #archive: ArchiveHost;
   readonly #registry: ActorRegistry;
   readonly #drainer: OutboxDrainer;
   readonly #hot: HotStore;
@@ -211,20 +212,25 @@ export class Runtime {
   #drained: Promise<void> | undefined;
   #closed = false;
 
-  /** Wires a runtime over opened `stores` and starts its timer; prefer {@linkcode createRuntime}. */
-  constructor(stores: Stores, opts: RuntimeOptions) {
-    this.stores = stores;
+  /**
+   * Wires a runtime over opened `stores`, builds its `app`, and starts its
+   * scheduler. Internal: use {@linkcode createRuntime}.
+   *
+   * @internal
+   */
+  constructor(stores: Stores, opts: RuntimeOptions, app: (rt: Runtime) => HonoApp) {
+    this.#stores = stores;
     this.clock = opts.clock ?? systemClock;
     this.ids = opts.ids ?? ulidGenerator(this.clock);
     const kinds = new Map<string, SessionKind>([["default", defaultKind]]);
     for (const k of opts.kinds ?? []) kinds.set(k.kind, k as SessionKind);
     this.kinds = kinds;
-    this.history = stores.history;
-    this.metrics = new Metrics();
+    this.#history = stores.history;
+    this.#metrics = new Metrics();
     this.#hot = new HotStore(stores.kv, stores.blobs);
     const grouped = opts.groupCommit ?? true;
     const committer = new GroupCommitter(stores.kv, {
-      observer: this.metrics,
+      observer: this.#metrics,
       outbox: (values) => this.#drainer.committed(values),
       grouped,
       maxInFlight: opts.commitsInFlight,
@@ -238,7 +244,7 @@ export class Runtime {
       // Drained keys ride along with the group commits instead of taking the KV writer alone.
       deleteKeys: (drained) => committer.deleteLater(drained),
       onError: (e) => {
-        this.metrics.drainErrors++;
+        this.#metrics.drainErrors++;
         console.error("drain failed:", e);
       },
     });
@@ -255,7 +261,7 @@ export class Runtime {
       committed: (events) => this.#drainer.notify(events.length),
       scheduled: (dueMs) => this.#scheduler.wake(dueMs),
     }, { idleMs: opts.idleMs, maxActors: opts.maxActors });
-    this.metrics.gauges = () => ({
+    this.#metrics.gauges = () => ({
       actors: this.#registry.size,
       actorsHoldingCommandIds: this.#registry.holdingCommandIds(),
       outboxPending: this.#drainer.pending,
@@ -284,11 +290,19 @@ export class Runtime {
       jobs,
       onError: (what, e) => console.error(`scheduler: ${what} failed:`, e),
     });
+    this.#archive = this.#archiveHost();
+    internal.set(this, {
+      stores,
+      history: stores.history,
+      metrics: this.#metrics,
+      archive: this.#archive,
+      postPatch: (id, ops, opts, reply) => this.#postPatch(id, ops, opts, reply),
+      coordinate: (id, op, input, by) => this.#coordinate(id, op, input, by),
+      beforeClose: (fn) => void this.#beforeClose.push(fn),
+    });
+    this.app = app(this);
     this.#scheduler.start();
   }
-
-  /** The Hono app with every route; set by `createRuntime`. */
-  app!: HonoApp;
 
   /** Live actors in memory. */
   get liveActors(): number {
@@ -309,7 +323,7 @@ export class Runtime {
     const kind = this.kinds.get(opts.kind ?? "default");
     if (!kind) throw new NotFoundError(`Kind '${opts.kind}' not found`);
     const id = opts.id ?? this.ids();
-    if (await this.history.getSession(id)) {
+    if (await this.#history.getSession(id)) {
       throw new TransitionError(`Session '${id}' already exists`, { id });
     }
     const ttl = {
@@ -333,11 +347,11 @@ export class Runtime {
       if (!TERMINAL.has(s.status)) return s;
       // Terminal but not yet retired from KV: SQL has the full row (with the report) once drained.
       await this.#drainer.drainCommitted();
-      const rec = await this.history.getSession(id);
+      const rec = await this.#history.getSession(id);
       return rec ? publicSession(rec, s.state) : s;
     }
     this.#registry.drop(id);
-    const rec = await this.history.getSession(id);
+    const rec = await this.#history.getSession(id);
     if (!rec) throw new SessionNotFoundError(id);
     return publicSession(rec, {});
   }
@@ -345,7 +359,7 @@ export class Runtime {
   /** Lists sessions from the SQL index, newest `updatedAt` first. */
   async list(query: ListQuery = {}): Promise<ListPage> {
     await this.#drainer.drainCommitted();
-    return await this.history.listSessions(query);
+    return await this.#history.listSessions(query);
   }
 
   /** Full-text search over name, tags, meta and messages. */
@@ -363,16 +377,11 @@ export class Runtime {
     return { version: ack.version };
   }
 
-  /**
-   * {@linkcode patch}, answered through `reply` instead of a promise: for a
-   * caller that keeps many patches in flight (the WebSocket route), each
-   * holds no promise chain while it waits. Never throws; a bad id or bad
-   * ops go to `reply.reject` before anything is queued.
-   */
-  postPatch(
+  /** See {@linkcode RuntimeInternals.postPatch}. */
+  #postPatch(
     id: string,
     ops: PatchOperation[],
-    opts: { ifVersion?: number; id?: string; agent?: string },
+    opts: By & { ifVersion?: number },
     reply: Reply<{ version: number }>,
   ): void {
     try {
@@ -487,7 +496,7 @@ export class Runtime {
     let blob: string | undefined;
     if (bytes > LIMITS.resultInline) {
       blob = `${id}/r-${this.ids()}`;
-      await this.stores.blobs.put(blob, new TextEncoder().encode(json));
+      await this.#stores.blobs.put(blob, new TextEncoder().encode(json));
       cmd = resultCommand({ ...r, data: undefined, blob, bytes }, opts);
     } else {
       cmd = resultCommand({ ...r, data: r.data ?? null, bytes }, opts);
@@ -495,7 +504,7 @@ export class Runtime {
     // A blob that no committed event names (the commit failed, or a resent id was applied
     // before, with its own blob) goes at once.
     const drop = () =>
-      blob === undefined ? undefined : this.stores.blobs.delete(blob).catch(() => {});
+      blob === undefined ? undefined : this.#stores.blobs.delete(blob).catch(() => {});
     const ack = await this.#submit(id, cmd).catch(async (error) => {
       await drop();
       throw error;
@@ -516,7 +525,7 @@ export class Runtime {
   /** Checkpoints, newest first. */
   async checkpoints(id: string): Promise<Checkpoint[]> {
     await this.#exists(id);
-    return await this.history.checkpoints(id);
+    return await this.#history.checkpoints(id);
   }
 
   /** Replaces the state with a checkpoint's, as a new version with a `restored` event. */
@@ -551,7 +560,7 @@ export class Runtime {
 
   async #checkpoint(id: string, checkpointId: string): Promise<Checkpoint> {
     await this.#exists(id);
-    const cp = await this.history.checkpoint(id, checkpointId);
+    const cp = await this.#history.checkpoint(id, checkpointId);
     if (!cp) throw new NotFoundError(`Checkpoint '${checkpointId}' not found in session '${id}'`);
     return cp;
   }
@@ -559,21 +568,21 @@ export class Runtime {
   /** Events with `seq > after`, ascending. */
   async events(id: string, opts: { after?: number; limit?: number } = {}): Promise<SessionEvent[]> {
     await this.#exists(id);
-    return await this.history.events(id, opts);
+    return await this.#history.events(id, opts);
   }
 
   /** Messages, paged backwards with `before`. */
   async messages(id: string, opts: { before?: number; limit?: number } = {}): Promise<Message[]> {
     await this.#exists(id);
-    return await this.history.messages(id, opts);
+    return await this.#history.messages(id, opts);
   }
 
   /** The last `n` messages and how many were left out. */
   async condensed(id: string, n: number): Promise<{ omitted: number; messages: Message[] }> {
     await this.#exists(id);
     const [messages, total] = await Promise.all([
-      this.history.messages(id, { limit: n }),
-      this.history.countMessages(id),
+      this.#history.messages(id, { limit: n }),
+      this.#history.countMessages(id),
     ]);
     return { omitted: Math.max(0, total - messages.length), messages };
   }
@@ -584,23 +593,18 @@ export class Runtime {
     opts: { agent?: string; key?: string; latest?: boolean; after?: number; limit?: number } = {},
   ): Promise<ResultRow[]> {
     await this.#exists(id);
-    const rows = await this.history.results(id, opts);
+    const rows = await this.#history.results(id, opts);
     return await Promise.all(rows.map(async (r) => {
       if (r.blob === undefined) return r;
-      const bytes = await this.stores.blobs.get(r.blob);
+      const bytes = await this.#stores.blobs.get(r.blob);
       return bytes ? { ...r, data: JSON.parse(new TextDecoder().decode(bytes)) } : r;
     }));
   }
 
   // ---- coordination (SPEC §9) ------------------------------------------------------------
 
-  /**
-   * Runs one coordination command (see {@linkcode CoordinationOps}) and
-   * answers with its version (the seq of its own last event, or of the
-   * first application for a resent id) and its result. The typed methods
-   * below return the result alone; the WebSocket route acks with both.
-   */
-  async coordinate<O extends keyof CoordinationOps>(
+  /** See {@linkcode RuntimeInternals.coordinate}. */
+  async #coordinate<O extends keyof CoordinationOps>(
     id: string,
     op: O,
     input: CoordinationOps[O]["input"],
@@ -612,7 +616,7 @@ export class Runtime {
 
   /** Schedules a durable timer: an action, a patch, or a reminder when due (§9.1). */
   async schedule(id: string, input: TimerInput, by: By = {}): Promise<Timer> {
-    return (await this.coordinate(id, "schedule", input, by)).result;
+    return (await this.#coordinate(id, "schedule", input, by)).result;
   }
 
   /** Pending timers, soonest first. */
@@ -623,12 +627,12 @@ export class Runtime {
 
   /** Cancels a pending timer; 404 when unknown or already fired. */
   async cancelTimer(id: string, timerId: string, by: By = {}): Promise<void> {
-    await this.coordinate(id, "cancelTimer", { timer: timerId }, by);
+    await this.#coordinate(id, "cancelTimer", { timer: timerId }, by);
   }
 
   /** Asks a person to choose before a deadline (§9.2). */
   async requestApproval(id: string, input: ApprovalInput, by: By = {}): Promise<Approval> {
-    return (await this.coordinate(id, "requestApproval", input, by)).result;
+    return (await this.#coordinate(id, "requestApproval", input, by)).result;
   }
 
   /** Records a decision: 400 for an option not offered, 409 when decided already or expired. */
@@ -638,7 +642,7 @@ export class Runtime {
     input: DecisionInput,
     by: By = {},
   ): Promise<Approval> {
-    return (await this.coordinate(id, "decide", { ...input, approval: approvalId }, by)).result;
+    return (await this.#coordinate(id, "decide", { ...input, approval: approvalId }, by)).result;
   }
 
   /** The session's approvals, oldest deadline first; `status` filters. */
@@ -652,7 +656,7 @@ export class Runtime {
   /** The approver's inbox across sessions: oldest deadline first, paged (from SQL). */
   async inbox(query: ApprovalQuery = {}): Promise<ApprovalPage> {
     await this.#drainer.drainCommitted();
-    return await this.history.approvals(query);
+    return await this.#history.approvals(query);
   }
 
   /** Adds tasks to the plan; with `approval`, they wait for its decision (§9.3). */
@@ -661,7 +665,7 @@ export class Runtime {
     input: TasksInput,
     by: By = {},
   ): Promise<{ tasks: Task[]; approval?: Approval }> {
-    return (await this.coordinate(id, "addTasks", input, by)).result;
+    return (await this.#coordinate(id, "addTasks", input, by)).result;
   }
 
   /** The plan, in the order tasks were added; `status` filters. */
@@ -674,7 +678,7 @@ export class Runtime {
 
   /** Gives `input.agent` the oldest ready task (or the one named) with a lease; null when none is ready. */
   async claim(id: string, input: ClaimInput, by: By = {}): Promise<Task | null> {
-    return (await this.coordinate(id, "claim", input, by)).result;
+    return (await this.#coordinate(id, "claim", input, by)).result;
   }
 
   /** Extends the holder's lease; 409 naming the holder for anyone else. */
@@ -684,7 +688,7 @@ export class Runtime {
     input: { agent: string; lease?: string | number },
     by: By = {},
   ): Promise<Task> {
-    return (await this.coordinate(id, "heartbeat", { ...input, task: taskId }, by)).result;
+    return (await this.#coordinate(id, "heartbeat", { ...input, task: taskId }, by)).result;
   }
 
   /** Ends the holder's task as done; its dependants become ready. */
@@ -694,7 +698,7 @@ export class Runtime {
     input: { agent: string; result?: unknown },
     by: By = {},
   ): Promise<Task> {
-    return (await this.coordinate(id, "completeTask", { ...input, task: taskId }, by)).result;
+    return (await this.#coordinate(id, "completeTask", { ...input, task: taskId }, by)).result;
   }
 
   /** Ends the holder's task as failed. */
@@ -704,12 +708,12 @@ export class Runtime {
     input: { agent: string; error: string },
     by: By = {},
   ): Promise<Task> {
-    return (await this.coordinate(id, "failTask", { ...input, task: taskId }, by)).result;
+    return (await this.#coordinate(id, "failTask", { ...input, task: taskId }, by)).result;
   }
 
   /** Records a conflict between findings (§9.4). */
   async recordConflict(id: string, input: ConflictInput, by: By = {}): Promise<Conflict> {
-    return (await this.coordinate(id, "recordConflict", input, by)).result;
+    return (await this.#coordinate(id, "recordConflict", input, by)).result;
   }
 
   /** Resolves an open conflict; 409 when resolved already. */
@@ -719,7 +723,7 @@ export class Runtime {
     input: ResolveInput,
     by: By = {},
   ): Promise<Conflict> {
-    const r = await this.coordinate(id, "resolveConflict", { ...input, conflict: conflictId }, by);
+    const r = await this.#coordinate(id, "resolveConflict", { ...input, conflict: conflictId }, by);
     return r.result;
   }
 
@@ -746,7 +750,7 @@ export class Runtime {
       };
     }
     await this.#drainer.drainCommitted();
-    const rec = await this.history.getSession(id);
+    const rec = await this.#history.getSession(id);
     if (!rec) {
       this.#registry.drop(id);
       throw new SessionNotFoundError(id);
@@ -756,12 +760,15 @@ export class Runtime {
 
   /** Changes name, tags, meta (merged, `null` removes a key) or phase after create; searchable at once. */
   async update(id: string, input: UpdateInput, by: By = {}): Promise<Session> {
-    await this.coordinate(id, "update", input, by);
+    await this.#coordinate(id, "update", input, by);
     return await this.get(id);
   }
 
-  /** Subscribes to a session's committed events. */
-  async subscribe(id: string, listener: Listener): Promise<() => void> {
+  /** Subscribes to a session's committed events, handed over a commit at a time; returns the unsubscribe. */
+  async subscribe(
+    id: string,
+    listener: (events: readonly SessionEvent[]) => void,
+  ): Promise<() => void> {
     assertId(id);
     await this.get(id);
     return this.#registry.get(id).subscribe(listener);
@@ -769,21 +776,21 @@ export class Runtime {
 
   /** Streams the session's archive of SPEC §6 (gzip'd tar); see `exportSession`. */
   export(id: string): Promise<ReadableStream<Uint8Array>> {
-    return exportSession(this, id);
+    return exportSession(this.#archive, id);
   }
 
   /** Imports an archive as a session of the archive's id; 409 if it exists. See `importSession`. */
   import(body: ReadableStream<Uint8Array>): Promise<Session> {
-    return importSession(this, body);
+    return importSession(this.#archive, body);
   }
 
   /** completed, failed or expired → archived; writes the archive file. See `archiveSession`. */
   archive(id: string): Promise<Session> {
-    return archiveSession(this, id);
+    return archiveSession(this.#archive, id);
   }
 
   /** Installs an imported active or paused session in KV at its own version (history in SQL). */
-  async install(session: Session, coordination?: Coordination): Promise<void> {
+  async #install(session: Session, coordination: Coordination): Promise<void> {
     const kind = this.kinds.get(session.kind);
     if (!kind) throw new NotFoundError(`Kind '${session.kind}' not found`);
     await this.#submit(session.id, installCommand(session, kind, coordination));
@@ -809,9 +816,9 @@ export class Runtime {
     });
     this.#registry.drop(id);
     await this.#drainer.drainCommitted(); // its last events reach SQL now, not after the delete
-    const blobKeys = await this.history.deleteSession(id);
-    await Promise.all(blobKeys.map((k) => this.stores.blobs.delete(k)));
-    await this.stores.blobs.deletePrefix(`${id}/`);
+    const blobKeys = await this.#history.deleteSession(id);
+    await Promise.all(blobKeys.map((k) => this.#stores.blobs.delete(k)));
+    await this.#stores.blobs.deletePrefix(`${id}/`);
     if (session?.archive) await Deno.remove(session.archive).catch(() => {});
   }
 
@@ -822,7 +829,7 @@ export class Runtime {
   async cleanup(rules: Omit<RetentionRules, "now"> & { dryRun?: boolean } = {}): Promise<string[]> {
     const { dryRun, ...selection } = rules;
     await this.#drainer.drainCommitted();
-    const ids = await this.history.cleanupCandidates({ ...selection, now: iso(this.clock.now()) });
+    const ids = await this.#history.cleanupCandidates({ ...selection, now: iso(this.clock.now()) });
     if (dryRun) return ids;
     for (const id of ids) {
       await this.delete(id).catch((e) => {
@@ -846,13 +853,13 @@ export class Runtime {
   async #countScheduled(): Promise<void> {
     const counts = { timers: 0, approvals: 0, tasks: 0 };
     let n = 0;
-    for await (const e of this.stores.kv.list({ prefix: ["d"] }, { batchSize: 1000 })) {
+    for await (const e of this.#stores.kv.list({ prefix: ["d"] }, { batchSize: 1000 })) {
       counts[e.key[3] as keyof typeof counts]++;
       if (++n >= 1_000_000) break; // a bound on the work of one count
     }
     await this.#drainer.drainCommitted();
-    const pendingApprovals = await this.history.countPendingApprovals();
-    this.metrics.scheduled = { ...counts, pendingApprovals };
+    const pendingApprovals = await this.#history.countPendingApprovals();
+    this.#metrics.scheduled = { ...counts, pendingApprovals };
   }
 
   /** Hands one key of the scheduler's index to its session's actor. */
@@ -863,16 +870,16 @@ export class Runtime {
         resolve: (ack) => {
           if (ack.result === "done") {
             const type = key[3] as "timers" | "approvals" | "tasks";
-            this.metrics.dueFired[type]++;
-            this.metrics.dueLateness.observe(Math.max(0, this.clock.now() - (key[1] as number)));
+            this.#metrics.dueFired[type]++;
+            this.#metrics.dueLateness.observe(Math.max(0, this.clock.now() - (key[1] as number)));
           }
           if (ack.result !== "inactive") return resolve();
-          this.stores.kv.delete(key).then(resolve, reject);
+          this.#stores.kv.delete(key).then(resolve, reject);
         },
         reject: (error) => {
           // A session that is gone or ended no longer has anything due.
           if (error instanceof DenizenError && (error.status === 404 || error.status === 409)) {
-            this.stores.kv.delete(key).then(resolve, reject);
+            this.#stores.kv.delete(key).then(resolve, reject);
           } else reject(error);
         },
       });
@@ -884,7 +891,7 @@ export class Runtime {
     this.#registry.passivateIdle();
     await this.#drainer.drainCommitted();
     const now = this.clock.now();
-    const ids = new Set(await this.history.expiredCandidates(iso(now), 1000));
+    const ids = new Set(await this.#history.expiredCandidates(iso(now), 1000));
     for (const actor of this.#registry.all()) ids.add(actor.id);
     const expired: string[] = [];
     for (const id of ids) {
@@ -906,14 +913,6 @@ export class Runtime {
   /** Drains the outbox into SQL. */
   flush(): Promise<void> {
     return this.#drainer.flush();
-  }
-
-  /**
-   * Registers work to run first when the runtime closes, such as draining
-   * the app's WebSockets (their acks go out before the actors stop).
-   */
-  beforeClose(fn: () => Promise<void>): void {
-    this.#beforeClose.push(fn);
   }
 
   /**
@@ -943,7 +942,7 @@ export class Runtime {
     }
     await this.#drainer.flush();
     await this.#drainer.close();
-    await this.stores.close();
+    await this.#stores.close();
   }
 
   /** Sends `cmd` to the session's actor. A cold session answers 409 with its status (`t` names the transition asked for). */
@@ -970,7 +969,7 @@ export class Runtime {
   /** A session has no hot state: throws its SQL status as a 409 (or the lifecycle table's), else `error`. */
   async #notLive(id: string, error: SessionNotFoundError, t?: Transition): Promise<never> {
     this.#registry.drop(id);
-    const rec = await this.history.getSession(id);
+    const rec = await this.#history.getSession(id);
     if (rec) {
       if (t) transition(id, rec.status, t); // throws the lifecycle table's 409
       throw new TransitionError(`Session '${id}' is ${rec.status}`, { id, status: rec.status });
@@ -984,9 +983,24 @@ export class Runtime {
     await this.#drainer.drainCommitted();
   }
 
-  /** 404 unless the session exists; afterwards its history in SQL is complete up to now. */
-  flushSession(id: string): Promise<void> {
-    return this.#exists(id);
+  /** What the archive code uses of this runtime (see `ArchiveHost`). */
+  #archiveHost(): ArchiveHost {
+    const kinds = this.kinds;
+    return {
+      history: this.#history,
+      blobs: this.#stores.blobs,
+      archiveDir: this.#stores.archiveDir,
+      clock: this.clock,
+      kind(name) {
+        const kind = kinds.get(name);
+        if (kind === undefined) return undefined;
+        return { accepts: (state) => kind.freeForm || kind.state.safeParse(state).success };
+      },
+      get: (id) => this.get(id),
+      coordination: (id) => this.coordination(id),
+      flushSession: (id) => this.#exists(id),
+      install: (session, coordination) => this.#install(session, coordination),
+    };
   }
 
   /** Removes a terminal session's hot keys once SQL has all of it. */
@@ -999,6 +1013,62 @@ export class Runtime {
     });
     this.#registry.drop(id);
   }
+}
+
+/**
+ * What the routes, the archive code and the tests reach inside a runtime,
+ * through {@linkcode internals}. Not exported by `mod.ts`.
+ */
+export interface RuntimeInternals {
+  /** The opened stores. */
+  readonly stores: Stores;
+  /** The SQL history store (`stores.history`). */
+  readonly history: HistoryStore;
+  /** Counters and histograms served at `GET /metrics`. */
+  readonly metrics: Metrics;
+  /** What archive, export and import use of the runtime. */
+  readonly archive: ArchiveHost;
+  /**
+   * `rt.patch`, answered through `reply` instead of a promise: for a caller
+   * that keeps many patches in flight (the WebSocket route), each holds no
+   * promise chain while it waits. Never throws; a bad id or bad ops go to
+   * `reply.reject` before anything is queued.
+   */
+  postPatch(
+    id: string,
+    ops: PatchOperation[],
+    opts: By & { ifVersion?: number },
+    reply: Reply<{ version: number }>,
+  ): void;
+  /**
+   * Runs one coordination command (see {@linkcode CoordinationOps}) and
+   * answers with its version (the seq of its own last event, or of the
+   * first application for a resent id) and its result. The typed methods
+   * return the result alone; the WebSocket route acks with both.
+   */
+  coordinate<O extends keyof CoordinationOps>(
+    id: string,
+    op: O,
+    input: CoordinationOps[O]["input"],
+    by?: By,
+  ): Promise<{ version: number; result: CoordinationOps[O]["result"] }>;
+  /**
+   * Registers work to run first when the runtime closes, such as draining
+   * the app's WebSockets (their acks go out before the actors stop).
+   */
+  beforeClose(fn: () => Promise<void>): void;
+}
+
+const internal = new WeakMap<Runtime, RuntimeInternals>();
+
+/**
+ * The internals of `rt`: its stores, metrics, archive host and the calls
+ * only the routes make. For the routes, the archive code and the tests.
+ */
+export function internals(rt: Runtime): RuntimeInternals {
+  const found = internal.get(rt);
+  if (found === undefined) throw new TypeError("Not a runtime");
+  return found;
 }
 
 /** A session as users see it, from its SQL row: `state` (or `fallback`) without the row's internals. */
@@ -1022,11 +1092,17 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Opens the stores and starts a runtime; undrained outbox events are drained first. */
-export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+/**
+ * Opens the stores and starts a runtime whose `app` is `app(rt)`;
+ * undrained outbox events are drained first.
+ */
+export async function openRuntime(
+  opts: RuntimeOptions,
+  app: (rt: Runtime) => HonoApp,
+): Promise<Runtime> {
   checkOptions(opts);
   const stores = await openStores(opts);
-  const rt = new Runtime(stores, opts);
+  const rt = new Runtime(stores, opts, app);
   await rt.flush();
   return rt;
 }

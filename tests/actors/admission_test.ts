@@ -9,6 +9,7 @@ import { openHistory } from "../../src/history/open_history.ts";
 import { HotStore } from "../../src/hot/hot_store.ts";
 import { DEFAULT_TTL, defaultKind } from "../../actors/kind.ts";
 import { createRuntime, ValidationError } from "../../mod.ts";
+import { internals } from "../../actors/runtime.ts";
 
 /** Lets timers and I/O run, so that anything able to settle does. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
@@ -120,10 +121,17 @@ Deno.test("createRuntime takes the admission room and the atomics in flight, and
     for (let i = 0; i < 20; i++) ids.push((await rt.create("default", { state: { n: 0 } })).id);
     const acks: Promise<unknown>[] = ids.map((id) =>
       new Promise((resolve, reject) =>
-        rt.postPatch(id, [{ op: "replace", path: "/n", value: 1 }], {}, { resolve, reject })
+        internals(rt).postPatch(id, [{ op: "replace", path: "/n", value: 1 }], {}, {
+          resolve,
+          reject,
+        })
       )
     );
-    assert.equal(rt.metrics.gauges().commitWaiting, 19, "one session admitted, the others wait");
+    assert.equal(
+      internals(rt).metrics.gauges().commitWaiting,
+      19,
+      "one session admitted, the others wait",
+    );
     await Promise.all(acks);
     for (const id of ids) assert.deepEqual((await rt.get(id)).state, { n: 1 });
   } finally {
