@@ -98,7 +98,8 @@ export type {
   Timer,
   TimerInput,
 } from "./src/coordination/model.ts";
-export type { By, CoordinationOps } from "./actors/coord_commands.ts";
+export type { By } from "./actors/commands.ts";
+export type { CoordinationOps } from "./actors/coord_commands.ts";
 export type { ApprovalPage, ApprovalQuery, InboxApproval } from "./src/history/history_store.ts";
 export type { ResultView } from "./actors/kind.ts";
 export type { UpdateInput } from "./src/inputs.ts";

@@ -14,6 +14,7 @@ import { type Clock, iso, systemClock } from "../src/clock.ts";
 import {
   actionCommand,
   agentCommand,
+  type By,
   checkpointCommand,
   createCommand,
   installCommand,
@@ -25,12 +26,7 @@ import {
 } from "./commands.ts";
 import { archiveSession } from "../src/archive/archive_session.ts";
 import type { ArchiveHost } from "../src/archive/archive_host.ts";
-import {
-  type By,
-  coordinationCommand,
-  type CoordinationOps,
-  dueCommand,
-} from "./coord_commands.ts";
+import { coordinationCommand, type CoordinationOps, dueCommand } from "./coord_commands.ts";
 import {
   type Approval,
   type ApprovalInput,
@@ -371,7 +367,7 @@ export class Runtime {
   async patch(
     id: string,
     ops: PatchOperation[],
-    opts: { ifVersion?: number; id?: string; agent?: string } = {},
+    opts: By & { ifVersion?: number } = {},
   ): Promise<{ version: number }> {
     const ack = await this.#submit(id, patchCommand(parse(patchOps, ops, "patch"), opts));
     return { version: ack.version };
@@ -400,9 +396,9 @@ export class Runtime {
     id: string,
     name: string,
     args: unknown = {},
-    opts: { id?: string; agent?: string } = {},
+    by: By = {},
   ): Promise<{ version: number; result: unknown; duplicate?: boolean }> {
-    const ack = await this.#submit(id, actionCommand(name, args, opts));
+    const ack = await this.#submit(id, actionCommand(name, args, by));
     return {
       version: ack.version,
       result: ack.result,
@@ -450,9 +446,14 @@ export class Runtime {
     await this.#submit(id, lifecycleCommand("expire", { cpId: this.ids() }));
   }
 
-  /** Sets one agent's status and progress. */
-  async setAgent(id: string, agent: string, input: AgentInput, cmdId?: string): Promise<Session> {
-    await this.updateAgent(id, agent, input, cmdId);
+  /** Sets one agent's status and progress; the command is the named agent's own. */
+  async setAgent(
+    id: string,
+    agent: string,
+    input: AgentInput,
+    by: Pick<By, "id"> = {},
+  ): Promise<Session> {
+    await this.updateAgent(id, agent, input, by);
     return await this.get(id);
   }
 
@@ -461,11 +462,11 @@ export class Runtime {
     id: string,
     agent: string,
     input: AgentInput,
-    cmdId?: string,
+    by: Pick<By, "id"> = {},
   ): Promise<{ version: number }> {
     const ack = await this.#submit(
       id,
-      agentCommand(agent, parse(agentInput, input, "agent"), cmdId),
+      agentCommand(agent, parse(agentInput, input, "agent"), by.id),
     );
     return { version: ack.version };
   }
@@ -474,10 +475,10 @@ export class Runtime {
   async addMessage(
     id: string,
     input: MessageInput,
-    opts: { cmdId?: string; agent?: string } = {},
+    by: By = {},
   ): Promise<{ version: number; id: string }> {
     const m = parse(messageInput, input, "message");
-    const ack = await this.#submit(id, messageCommand({ ...m, id: m.id ?? this.ids() }, opts));
+    const ack = await this.#submit(id, messageCommand({ ...m, id: m.id ?? this.ids() }, by));
     return { version: ack.version, id: ack.result.id };
   }
 
@@ -485,7 +486,7 @@ export class Runtime {
   async addResult(
     id: string,
     input: ResultInput,
-    opts: { cmdId?: string; agent?: string } = {},
+    by: By = {},
   ): Promise<{ version: number }> {
     assertId(id);
     const r = parse(resultInput, input, "result");
@@ -497,9 +498,9 @@ export class Runtime {
     if (bytes > LIMITS.resultInline) {
       blob = `${id}/r-${this.ids()}`;
       await this.#stores.blobs.put(blob, new TextEncoder().encode(json));
-      cmd = resultCommand({ ...r, data: undefined, blob, bytes }, opts);
+      cmd = resultCommand({ ...r, data: undefined, blob, bytes }, by);
     } else {
-      cmd = resultCommand({ ...r, data: r.data ?? null, bytes }, opts);
+      cmd = resultCommand({ ...r, data: r.data ?? null, bytes }, by);
     }
     // A blob that no committed event names (the commit failed, or a resent id was applied
     // before, with its own blob) goes at once.

@@ -81,16 +81,16 @@ async function commandPromise(
     }
     case "agent": {
       const { t: _t, id: _id, ...input } = frame;
-      return await rt.updateAgent(session, named(agent, "Agent"), input, id);
+      return await rt.updateAgent(session, named(agent, "Agent"), input, { id });
     }
     case "message": {
       const { t: _t, id: _id, ...input } = frame;
-      const r = await rt.addMessage(session, input, { cmdId: id, agent });
+      const r = await rt.addMessage(session, input, by);
       return { version: r.version, result: { id: r.id } };
     }
     case "result": {
       const { t: _t, id: _id, ...input } = frame;
-      const r = await rt.addResult(session, input, { cmdId: id, agent });
+      const r = await rt.addResult(session, input, by);
       return { version: r.version };
     }
     case "claim": {
