@@ -47,70 +47,28 @@ import { openRuntime, type Runtime, type RuntimeOptions } from "./actors/runtime
  * ```
  */
 export async function createRuntime(opts: RuntimeOptions & AppOptions = {}): Promise<Runtime> {
-  const rt = await openRuntime(opts);
-  rt.app = createApp(rt, opts);
-  return rt;
+  return await openRuntime(opts, (rt) => createApp(rt, opts));
 }
 
-export { defaultKind, defineSession } from "./actors/kind.ts";
-export type { ActionContext, ActionDef, SessionKind, SessionKindDef } from "./actors/kind.ts";
-export { Runtime } from "./actors/runtime.ts";
-export type { RuntimeOptions } from "./actors/runtime.ts";
-export { ManualClock, systemClock } from "./src/clock.ts";
-export type { Clock } from "./src/clock.ts";
-export * from "./src/errors.ts";
-export type { AgentState, Origin, Session, SessionEvent, Status, Ttl } from "./src/session.ts";
-export type {
-  BatchEntry,
-  BatchSummary,
-  Checkpoint,
-  HistoryBatch,
-  HistoryStore,
-  ListPage,
-  ListQuery,
-  Message,
-  ResultRow,
-  RetentionRules,
-  SessionRecord,
-  SessionSummary,
-} from "./src/history/history_store.ts";
-export type {
-  AgentInput,
-  CreateInput,
-  MessageInput,
-  PatchOperation,
-  ResultInput,
-} from "./src/inputs.ts";
-export type {
-  Approval,
-  ApprovalInput,
-  ApprovalStatus,
-  ClaimInput,
-  Conflict,
-  ConflictInput,
-  Coordination,
-  DecisionInput,
-  Finding,
-  RecordType,
-  ResolveInput,
-  Severity,
-  Task,
-  TasksInput,
-  TaskStatus,
-  Timer,
-  TimerInput,
-} from "./src/coordination/model.ts";
-export type { By, CoordinationOps } from "./actors/coord_commands.ts";
-export type { ApprovalPage, ApprovalQuery, InboxApproval } from "./src/history/history_store.ts";
-export type { ResultView } from "./actors/kind.ts";
-export type { UpdateInput } from "./src/inputs.ts";
-export type { Duration } from "./src/duration.ts";
-export type { IdGenerator } from "./src/ids.ts";
-export type { Histogram, Metrics } from "./src/metrics.ts";
-export type { CommitObserver } from "./src/metrics.ts";
-export type { StoreOptions, Stores } from "./actors/open_stores.ts";
-export type { BlobStore } from "./src/blobs/blob_store.ts";
-export type { Listener, Reply } from "./actors/session_actor.ts";
-export type { AppOptions } from "./routes/app.ts";
-export type { HttpRateOptions } from "./routes/http_rate_limit.ts";
-export type { WsOptions } from "./routes/ws_hub.ts";
+export { defineSession } from "./actors/kind.ts";
+export type { Runtime, RuntimeOptions } from "./actors/runtime.ts";
+export type { Session, SessionEvent } from "./src/session.ts";
+export { ManualClock } from "./src/clock.ts";
+export {
+  ConflictError,
+  DenizenError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionError,
+  RateLimitError,
+  SessionNotFoundError,
+  TooLargeError,
+  TransitionError,
+  UnauthorizedError,
+  UnavailableError,
+  ValidationError,
+} from "./src/errors.ts";
+export { connect } from "./client.ts";
+
+/** The inputs, records, pages and options that the signatures above name. */
+export type * from "./types.ts";

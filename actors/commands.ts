@@ -56,6 +56,18 @@ import {
   utf8Length,
 } from "../src/session.ts";
 
+/**
+ * Who sends a command, the last argument of every runtime method that
+ * commits one: its client command id, which makes it exactly-once (SPEC §2),
+ * and the agent it comes from.
+ */
+export interface By {
+  /** Client command id: a resent id answers with the first result and is not applied again. */
+  id?: string;
+  /** The agent that sends it. */
+  agent?: string;
+}
+
 /** Fails with 404 unless the session exists, and with 409 if it no longer takes commands. */
 export function writable(turn: Turn, opts: { paused: boolean }): void {
   if (!turn.exists) throw new SessionNotFoundError(turn.id);
@@ -119,16 +131,12 @@ export function createCommand(
 }
 
 /** Runs a kind's action on a draft of the state. */
-export function actionCommand(
-  name: string,
-  args: unknown,
-  opts: { id?: string; agent?: string } = {},
-): Command<unknown> {
+export function actionCommand(name: string, args: unknown, by: By = {}): Command<unknown> {
   return {
-    id: opts.id,
+    id: by.id,
     apply(turn) {
       writable(turn, { paused: false });
-      return runAction(turn, name, args, opts.agent);
+      return runAction(turn, name, args, by.agent);
     },
   };
 }
@@ -233,7 +241,7 @@ export function inContext(
 /** Applies RFC 6902 ops atomically: all or none. */
 export function patchCommand(
   ops: Operation[],
-  opts: { id?: string; agent?: string; ifVersion?: number } = {},
+  opts: By & { ifVersion?: number } = {},
 ): Command<void> {
   return {
     id: opts.id,
@@ -280,7 +288,7 @@ function patchError(error: unknown): unknown {
 /** Changes name, tags, meta (a JSON merge) or phase (`updated`, with the new values). */
 export function updateCommand(
   input: UpdateInput,
-  by: { id?: string; agent?: string } = {},
+  by: By = {},
 ): Command<void> {
   return {
     id: by.id,
@@ -342,14 +350,14 @@ export function agentCommand(agent: string, input: AgentInput, id?: string): Com
 /** Appends a conversation message; returns its id. */
 export function messageCommand(
   input: MessageInput & { id: string },
-  opts: { cmdId?: string; agent?: string } = {},
+  by: By = {},
 ): Command<{ id: string }> {
   return {
-    id: opts.cmdId,
+    id: by.id,
     apply(turn) {
       writable(turn, { paused: true });
       assertSize("Message", utf8Length(JSON.stringify(input)), LIMITS.message);
-      turn.emit("message", input, opts.agent);
+      turn.emit("message", input, by.agent);
       return { id: input.id };
     },
   };
@@ -358,13 +366,13 @@ export function messageCommand(
 /** Records an agent result (inline data, or a blob key for large data). */
 export function resultCommand(
   input: Omit<ResultInput, "data"> & { data?: unknown; blob?: string; bytes: number },
-  opts: { cmdId?: string; agent?: string } = {},
+  by: By = {},
 ): Command<void> {
   return {
-    id: opts.cmdId,
+    id: by.id,
     apply(turn) {
       writable(turn, { paused: true });
-      const agent = input.agent ?? opts.agent;
+      const agent = input.agent ?? by.agent;
       const partial = input.partial ?? false;
       turn.emit("result", { ...input, partial, agent }, agent);
       const hook = turn.kind?.detectConflicts;

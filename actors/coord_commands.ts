@@ -6,7 +6,7 @@
  */
 import type { Command } from "./session_actor.ts";
 import type { Turn } from "./turn.ts";
-import { inContext, runAction, updateCommand, writable } from "./commands.ts";
+import { type By, inContext, runAction, updateCommand, writable } from "./commands.ts";
 import { DenizenError, ValidationError } from "../src/errors.ts";
 import { TERMINAL } from "../src/session.ts";
 import { parse, type PatchOperation, type UpdateInput, updateInput } from "../src/inputs.ts";
@@ -42,14 +42,6 @@ import {
 } from "../src/coordination/model.ts";
 import * as rules from "./coord_rules.ts";
 import { dueKeyOf } from "../src/hot/hot_tier.ts";
-
-/** Who sends a command: its client id and agent. */
-export interface By {
-  /** Client command id (exactly-once). */
-  id?: string;
-  /** The agent that sends it. */
-  agent?: string;
-}
 
 /** A command that only needs the session to take writes (`paused` says whether paused counts). */
 function coordinated<R>(by: By, paused: boolean, fn: (turn: Turn) => R): Command<R> {

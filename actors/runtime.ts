@@ -9,11 +9,12 @@
 import type { Hono } from "hono";
 import { GroupCommitter } from "./group_commit.ts";
 import { ActorRegistry } from "./registry.ts";
-import type { Ack, Command, Listener, Reply } from "./session_actor.ts";
+import type { Ack, Command, Reply } from "./session_actor.ts";
 import { type Clock, iso, systemClock } from "../src/clock.ts";
 import {
   actionCommand,
   agentCommand,
+  type By,
   checkpointCommand,
   createCommand,
   installCommand,
@@ -24,12 +25,8 @@ import {
   resultCommand,
 } from "./commands.ts";
 import { archiveSession } from "../src/archive/archive_session.ts";
-import {
-  type By,
-  coordinationCommand,
-  type CoordinationOps,
-  dueCommand,
-} from "./coord_commands.ts";
+import type { ArchiveHost } from "../src/archive/archive_host.ts";
+import { coordinationCommand, type CoordinationOps, dueCommand } from "./coord_commands.ts";
 import {
   type Approval,
   type ApprovalInput,
@@ -198,38 +195,42 @@ export class Runtime {
   readonly ids: IdGenerator;
   /** Registered session kinds by name, `default` included. */
   readonly kinds: ReadonlyMap<string, SessionKind>;
-  /** The SQL history store. */
-  readonly history: HistoryStore;
-  /** Counters and histograms served at `GET /metrics`. */
-  readonly metrics: Metrics;
-  /** The opened stores. */
-  readonly stores: Stores;
+  /** The Hono app with every route: `Deno.serve(rt.app.fetch)`. */
+  readonly app: HonoApp;
+  readonly #stores: Stores;
+  readonly #history: HistoryStore;
+  readonly #metrics: Metrics;
+  readonly #archive: ArchiveHost;
   readonly #registry: ActorRegistry;
   readonly #drainer: OutboxDrainer;
-  /** The hot tier (KV), for the health route. */
-  readonly hot: HotTier;
+  readonly #hot: HotTier;
   readonly #scheduler: Scheduler;
   readonly #beforeClose: (() => Promise<void>)[] = [];
   #drained: Promise<void> | undefined;
   #closed = false;
 
-  /** Wires a runtime over opened `stores` and starts its timer; prefer {@linkcode createRuntime}. */
-  constructor(stores: Stores, opts: RuntimeOptions) {
-    this.stores = stores;
+  /**
+   * Wires a runtime over opened `stores`, builds its `app`, and starts its
+   * scheduler. Internal: use {@linkcode createRuntime}.
+   *
+   * @internal
+   */
+  constructor(stores: Stores, opts: RuntimeOptions, app: (rt: Runtime) => HonoApp) {
+    this.#stores = stores;
     this.clock = opts.clock ?? systemClock;
     this.ids = opts.ids ?? ulidGenerator(this.clock);
     const kinds = new Map<string, SessionKind>([["default", defaultKind]]);
     for (const k of opts.kinds ?? []) kinds.set(k.kind, k as SessionKind);
     this.kinds = kinds;
-    this.history = stores.history;
-    this.metrics = new Metrics();
-    this.hot = new HotStore(stores.kv, stores.blobs, {
+    this.#history = stores.history;
+    this.#metrics = new Metrics();
+    this.#hot = new HotStore(stores.kv, stores.blobs, {
       graceMs: opts.graceMs ?? 86_400_000,
       snapshotEvery: opts.snapshotEvery ?? 64,
     });
     const grouped = opts.groupCommit ?? true;
-    const committer = new GroupCommitter(this.hot, {
-      observer: this.metrics,
+    const committer = new GroupCommitter(this.#hot, {
+      observer: this.#metrics,
       outbox: (values) => this.#drainer.committed(values),
       grouped,
       maxInFlight: opts.commitsInFlight,
@@ -237,19 +238,19 @@ export class Runtime {
       commitTimeoutMs: opts.commitTimeoutMs,
     });
     this.#drainer = new OutboxDrainer({
-      hot: this.hot,
+      hot: this.#hot,
       history: stores.history,
       clock: this.clock,
       retire: (id, version) => this.#retire(id, version),
       // Drained keys ride along with the group commits instead of taking the KV writer alone.
       deleteKeys: (drained) => committer.deleteLater(drained),
       onError: (e) => {
-        this.metrics.drainErrors++;
+        this.#metrics.drainErrors++;
         console.error("drain failed:", e);
       },
     });
     this.#registry = new ActorRegistry({
-      hot: this.hot,
+      hot: this.#hot,
       committer,
       clock: this.clock,
       kinds,
@@ -259,7 +260,7 @@ export class Runtime {
       committed: (events) => this.#drainer.notify(events.length),
       scheduled: (dueMs) => this.#scheduler.wake(dueMs),
     }, { idleMs: opts.idleMs, maxActors: opts.maxActors });
-    this.metrics.gauges = () => ({
+    this.#metrics.gauges = () => ({
       actors: this.#registry.size,
       actorsHoldingCommandIds: this.#registry.holdingCommandIds(),
       outboxPending: this.#drainer.pending,
@@ -281,18 +282,27 @@ export class Runtime {
       });
     }
     this.#scheduler = new Scheduler({
-      hot: this.hot,
+      hot: this.#hot,
       clock: this.clock,
       fire: (key) => this.#fireDue(key),
       pollMs: opts.scheduleMs ?? (tick > 0 ? 250 : 0),
       jobs,
       onError: (what, e) => console.error(`scheduler: ${what} failed:`, e),
     });
+    this.#archive = this.#archiveHost();
+    internal.set(this, {
+      stores,
+      history: stores.history,
+      metrics: this.#metrics,
+      archive: this.#archive,
+      hot: this.#hot,
+      postPatch: (id, ops, opts, reply) => this.#postPatch(id, ops, opts, reply),
+      coordinate: (id, op, input, by) => this.#coordinate(id, op, input, by),
+      beforeClose: (fn) => void this.#beforeClose.push(fn),
+    });
+    this.app = app(this);
     this.#scheduler.start();
   }
-
-  /** The Hono app with every route; set by `createRuntime`. */
-  app!: HonoApp;
 
   /** Live actors in memory. */
   get liveActors(): number {
@@ -313,7 +323,7 @@ export class Runtime {
     const kind = this.kinds.get(opts.kind ?? "default");
     if (!kind) throw new NotFoundError(`Kind '${opts.kind}' not found`);
     const id = opts.id ?? this.ids();
-    if (await this.history.getSession(id)) {
+    if (await this.#history.getSession(id)) {
       throw new TransitionError(`Session '${id}' already exists`, { id });
     }
     const ttl = {
@@ -337,11 +347,11 @@ export class Runtime {
       if (!TERMINAL.has(s.status)) return s;
       // Terminal but not yet retired from KV: SQL has the full row (with the report) once drained.
       await this.#drainer.drainCommitted();
-      const rec = await this.history.getSession(id);
+      const rec = await this.#history.getSession(id);
       return rec ? publicSession(rec, s.state) : s;
     }
     this.#registry.drop(id);
-    const rec = await this.history.getSession(id);
+    const rec = await this.#history.getSession(id);
     if (!rec) throw new SessionNotFoundError(id);
     return publicSession(rec, {});
   }
@@ -349,7 +359,7 @@ export class Runtime {
   /** Lists sessions from the SQL index, newest `updatedAt` first. */
   async list(query: ListQuery = {}): Promise<ListPage> {
     await this.#drainer.drainCommitted();
-    return await this.history.listSessions(query);
+    return await this.#history.listSessions(query);
   }
 
   /** Full-text search over name, tags, meta and messages. */
@@ -361,22 +371,17 @@ export class Runtime {
   async patch(
     id: string,
     ops: PatchOperation[],
-    opts: { ifVersion?: number; id?: string; agent?: string } = {},
+    opts: By & { ifVersion?: number } = {},
   ): Promise<{ version: number }> {
     const ack = await this.#submit(id, patchCommand(parse(patchOps, ops, "patch"), opts));
     return { version: ack.version };
   }
 
-  /**
-   * {@linkcode patch}, answered through `reply` instead of a promise: for a
-   * caller that keeps many patches in flight (the WebSocket route), each
-   * holds no promise chain while it waits. Never throws; a bad id or bad
-   * ops go to `reply.reject` before anything is queued.
-   */
-  postPatch(
+  /** See {@linkcode RuntimeInternals.postPatch}. */
+  #postPatch(
     id: string,
     ops: PatchOperation[],
-    opts: { ifVersion?: number; id?: string; agent?: string },
+    opts: By & { ifVersion?: number },
     reply: Reply<{ version: number }>,
   ): void {
     try {
@@ -395,9 +400,9 @@ export class Runtime {
     id: string,
     name: string,
     args: unknown = {},
-    opts: { id?: string; agent?: string } = {},
+    by: By = {},
   ): Promise<{ version: number; result: unknown; duplicate?: boolean }> {
-    const ack = await this.#submit(id, actionCommand(name, args, opts));
+    const ack = await this.#submit(id, actionCommand(name, args, by));
     return {
       version: ack.version,
       result: ack.result,
@@ -445,9 +450,14 @@ export class Runtime {
     await this.#submit(id, lifecycleCommand("expire", { cpId: this.ids() }));
   }
 
-  /** Sets one agent's status and progress. */
-  async setAgent(id: string, agent: string, input: AgentInput, cmdId?: string): Promise<Session> {
-    await this.updateAgent(id, agent, input, cmdId);
+  /** Sets one agent's status and progress; the command is the named agent's own. */
+  async setAgent(
+    id: string,
+    agent: string,
+    input: AgentInput,
+    by: Pick<By, "id"> = {},
+  ): Promise<Session> {
+    await this.updateAgent(id, agent, input, by);
     return await this.get(id);
   }
 
@@ -456,11 +466,11 @@ export class Runtime {
     id: string,
     agent: string,
     input: AgentInput,
-    cmdId?: string,
+    by: Pick<By, "id"> = {},
   ): Promise<{ version: number }> {
     const ack = await this.#submit(
       id,
-      agentCommand(agent, parse(agentInput, input, "agent"), cmdId),
+      agentCommand(agent, parse(agentInput, input, "agent"), by.id),
     );
     return { version: ack.version };
   }
@@ -469,10 +479,10 @@ export class Runtime {
   async addMessage(
     id: string,
     input: MessageInput,
-    opts: { cmdId?: string; agent?: string } = {},
+    by: By = {},
   ): Promise<{ version: number; id: string }> {
     const m = parse(messageInput, input, "message");
-    const ack = await this.#submit(id, messageCommand({ ...m, id: m.id ?? this.ids() }, opts));
+    const ack = await this.#submit(id, messageCommand({ ...m, id: m.id ?? this.ids() }, by));
     return { version: ack.version, id: ack.result.id };
   }
 
@@ -480,7 +490,7 @@ export class Runtime {
   async addResult(
     id: string,
     input: ResultInput,
-    opts: { cmdId?: string; agent?: string } = {},
+    by: By = {},
   ): Promise<{ version: number }> {
     assertId(id);
     const r = parse(resultInput, input, "result");
@@ -491,15 +501,15 @@ export class Runtime {
     let blob: string | undefined;
     if (bytes > LIMITS.resultInline) {
       blob = `${id}/r-${this.ids()}`;
-      await this.stores.blobs.put(blob, new TextEncoder().encode(json));
-      cmd = resultCommand({ ...r, data: undefined, blob, bytes }, opts);
+      await this.#stores.blobs.put(blob, new TextEncoder().encode(json));
+      cmd = resultCommand({ ...r, data: undefined, blob, bytes }, by);
     } else {
-      cmd = resultCommand({ ...r, data: r.data ?? null, bytes }, opts);
+      cmd = resultCommand({ ...r, data: r.data ?? null, bytes }, by);
     }
     // A blob that no committed event names (the commit failed, or a resent id was applied
     // before, with its own blob) goes at once.
     const drop = () =>
-      blob === undefined ? undefined : this.stores.blobs.delete(blob).catch(() => {});
+      blob === undefined ? undefined : this.#stores.blobs.delete(blob).catch(() => {});
     const ack = await this.#submit(id, cmd).catch(async (error) => {
       await drop();
       throw error;
@@ -520,7 +530,7 @@ export class Runtime {
   /** Checkpoints, newest first. */
   async checkpoints(id: string): Promise<Checkpoint[]> {
     await this.#exists(id);
-    return await this.history.checkpoints(id);
+    return await this.#history.checkpoints(id);
   }
 
   /** Replaces the state with a checkpoint's, as a new version with a `restored` event. */
@@ -555,7 +565,7 @@ export class Runtime {
 
   async #checkpoint(id: string, checkpointId: string): Promise<Checkpoint> {
     await this.#exists(id);
-    const cp = await this.history.checkpoint(id, checkpointId);
+    const cp = await this.#history.checkpoint(id, checkpointId);
     if (!cp) throw new NotFoundError(`Checkpoint '${checkpointId}' not found in session '${id}'`);
     return cp;
   }
@@ -563,21 +573,21 @@ export class Runtime {
   /** Events with `seq > after`, ascending. */
   async events(id: string, opts: { after?: number; limit?: number } = {}): Promise<SessionEvent[]> {
     await this.#exists(id);
-    return await this.history.events(id, opts);
+    return await this.#history.events(id, opts);
   }
 
   /** Messages, paged backwards with `before`. */
   async messages(id: string, opts: { before?: number; limit?: number } = {}): Promise<Message[]> {
     await this.#exists(id);
-    return await this.history.messages(id, opts);
+    return await this.#history.messages(id, opts);
   }
 
   /** The last `n` messages and how many were left out. */
   async condensed(id: string, n: number): Promise<{ omitted: number; messages: Message[] }> {
     await this.#exists(id);
     const [messages, total] = await Promise.all([
-      this.history.messages(id, { limit: n }),
-      this.history.countMessages(id),
+      this.#history.messages(id, { limit: n }),
+      this.#history.countMessages(id),
     ]);
     return { omitted: Math.max(0, total - messages.length), messages };
   }
@@ -588,23 +598,18 @@ export class Runtime {
     opts: { agent?: string; key?: string; latest?: boolean; after?: number; limit?: number } = {},
   ): Promise<ResultRow[]> {
     await this.#exists(id);
-    const rows = await this.history.results(id, opts);
+    const rows = await this.#history.results(id, opts);
     return await Promise.all(rows.map(async (r) => {
       if (r.blob === undefined) return r;
-      const bytes = await this.stores.blobs.get(r.blob);
+      const bytes = await this.#stores.blobs.get(r.blob);
       return bytes ? { ...r, data: JSON.parse(new TextDecoder().decode(bytes)) } : r;
     }));
   }
 
   // ---- coordination (SPEC §9) ------------------------------------------------------------
 
-  /**
-   * Runs one coordination command (see {@linkcode CoordinationOps}) and
-   * answers with its version (the seq of its own last event, or of the
-   * first application for a resent id) and its result. The typed methods
-   * below return the result alone; the WebSocket route acks with both.
-   */
-  async coordinate<O extends keyof CoordinationOps>(
+  /** See {@linkcode RuntimeInternals.coordinate}. */
+  async #coordinate<O extends keyof CoordinationOps>(
     id: string,
     op: O,
     input: CoordinationOps[O]["input"],
@@ -616,7 +621,7 @@ export class Runtime {
 
   /** Schedules a durable timer: an action, a patch, or a reminder when due (§9.1). */
   async schedule(id: string, input: TimerInput, by: By = {}): Promise<Timer> {
-    return (await this.coordinate(id, "schedule", input, by)).result;
+    return (await this.#coordinate(id, "schedule", input, by)).result;
   }
 
   /** Pending timers, soonest first. */
@@ -627,12 +632,12 @@ export class Runtime {
 
   /** Cancels a pending timer; 404 when unknown or already fired. */
   async cancelTimer(id: string, timerId: string, by: By = {}): Promise<void> {
-    await this.coordinate(id, "cancelTimer", { timer: timerId }, by);
+    await this.#coordinate(id, "cancelTimer", { timer: timerId }, by);
   }
 
   /** Asks a person to choose before a deadline (§9.2). */
   async requestApproval(id: string, input: ApprovalInput, by: By = {}): Promise<Approval> {
-    return (await this.coordinate(id, "requestApproval", input, by)).result;
+    return (await this.#coordinate(id, "requestApproval", input, by)).result;
   }
 
   /** Records a decision: 400 for an option not offered, 409 when decided already or expired. */
@@ -642,7 +647,7 @@ export class Runtime {
     input: DecisionInput,
     by: By = {},
   ): Promise<Approval> {
-    return (await this.coordinate(id, "decide", { ...input, approval: approvalId }, by)).result;
+    return (await this.#coordinate(id, "decide", { ...input, approval: approvalId }, by)).result;
   }
 
   /** The session's approvals, oldest deadline first; `status` filters. */
@@ -656,7 +661,7 @@ export class Runtime {
   /** The approver's inbox across sessions: oldest deadline first, paged (from SQL). */
   async inbox(query: ApprovalQuery = {}): Promise<ApprovalPage> {
     await this.#drainer.drainCommitted();
-    return await this.history.approvals(query);
+    return await this.#history.approvals(query);
   }
 
   /** Adds tasks to the plan; with `approval`, they wait for its decision (§9.3). */
@@ -665,7 +670,7 @@ export class Runtime {
     input: TasksInput,
     by: By = {},
   ): Promise<{ tasks: Task[]; approval?: Approval }> {
-    return (await this.coordinate(id, "addTasks", input, by)).result;
+    return (await this.#coordinate(id, "addTasks", input, by)).result;
   }
 
   /** The plan, in the order tasks were added; `status` filters. */
@@ -678,7 +683,7 @@ export class Runtime {
 
   /** Gives `input.agent` the oldest ready task (or the one named) with a lease; null when none is ready. */
   async claim(id: string, input: ClaimInput, by: By = {}): Promise<Task | null> {
-    return (await this.coordinate(id, "claim", input, by)).result;
+    return (await this.#coordinate(id, "claim", input, by)).result;
   }
 
   /** Extends the holder's lease; 409 naming the holder for anyone else. */
@@ -688,7 +693,7 @@ export class Runtime {
     input: { agent: string; lease?: string | number },
     by: By = {},
   ): Promise<Task> {
-    return (await this.coordinate(id, "heartbeat", { ...input, task: taskId }, by)).result;
+    return (await this.#coordinate(id, "heartbeat", { ...input, task: taskId }, by)).result;
   }
 
   /** Ends the holder's task as done; its dependants become ready. */
@@ -698,7 +703,7 @@ export class Runtime {
     input: { agent: string; result?: unknown },
     by: By = {},
   ): Promise<Task> {
-    return (await this.coordinate(id, "completeTask", { ...input, task: taskId }, by)).result;
+    return (await this.#coordinate(id, "completeTask", { ...input, task: taskId }, by)).result;
   }
 
   /** Ends the holder's task as failed. */
@@ -708,12 +713,12 @@ export class Runtime {
     input: { agent: string; error: string },
     by: By = {},
   ): Promise<Task> {
-    return (await this.coordinate(id, "failTask", { ...input, task: taskId }, by)).result;
+    return (await this.#coordinate(id, "failTask", { ...input, task: taskId }, by)).result;
   }
 
   /** Records a conflict between findings (§9.4). */
   async recordConflict(id: string, input: ConflictInput, by: By = {}): Promise<Conflict> {
-    return (await this.coordinate(id, "recordConflict", input, by)).result;
+    return (await this.#coordinate(id, "recordConflict", input, by)).result;
   }
 
   /** Resolves an open conflict; 409 when resolved already. */
@@ -723,7 +728,7 @@ export class Runtime {
     input: ResolveInput,
     by: By = {},
   ): Promise<Conflict> {
-    const r = await this.coordinate(id, "resolveConflict", { ...input, conflict: conflictId }, by);
+    const r = await this.#coordinate(id, "resolveConflict", { ...input, conflict: conflictId }, by);
     return r.result;
   }
 
@@ -750,7 +755,7 @@ export class Runtime {
       };
     }
     await this.#drainer.drainCommitted();
-    const rec = await this.history.getSession(id);
+    const rec = await this.#history.getSession(id);
     if (!rec) {
       this.#registry.drop(id);
       throw new SessionNotFoundError(id);
@@ -760,12 +765,15 @@ export class Runtime {
 
   /** Changes name, tags, meta (merged, `null` removes a key) or phase after create; searchable at once. */
   async update(id: string, input: UpdateInput, by: By = {}): Promise<Session> {
-    await this.coordinate(id, "update", input, by);
+    await this.#coordinate(id, "update", input, by);
     return await this.get(id);
   }
 
-  /** Subscribes to a session's committed events. */
-  async subscribe(id: string, listener: Listener): Promise<() => void> {
+  /** Subscribes to a session's committed events, handed over a commit at a time; returns the unsubscribe. */
+  async subscribe(
+    id: string,
+    listener: (events: readonly SessionEvent[]) => void,
+  ): Promise<() => void> {
     assertId(id);
     await this.get(id);
     return this.#registry.get(id).subscribe(listener);
@@ -773,21 +781,21 @@ export class Runtime {
 
   /** Streams the session's archive of SPEC §6 (gzip'd tar); see `exportSession`. */
   export(id: string): Promise<ReadableStream<Uint8Array>> {
-    return exportSession(this, id);
+    return exportSession(this.#archive, id);
   }
 
   /** Imports an archive as a session of the archive's id; 409 if it exists. See `importSession`. */
   import(body: ReadableStream<Uint8Array>): Promise<Session> {
-    return importSession(this, body);
+    return importSession(this.#archive, body);
   }
 
   /** completed, failed or expired → archived; writes the archive file. See `archiveSession`. */
   archive(id: string): Promise<Session> {
-    return archiveSession(this, id);
+    return archiveSession(this.#archive, id);
   }
 
   /** Installs an imported active or paused session in KV at its own version (history in SQL). */
-  async install(session: Session, coordination?: Coordination): Promise<void> {
+  async #install(session: Session, coordination: Coordination): Promise<void> {
     const kind = this.kinds.get(session.kind);
     if (!kind) throw new NotFoundError(`Kind '${session.kind}' not found`);
     await this.#submit(session.id, installCommand(session, kind, coordination));
@@ -803,18 +811,18 @@ export class Runtime {
     });
     const actor = this.#registry.get(id);
     await actor.exclusive(async (hot) => {
-      await this.hot.deleteSession(id, { loaded: hot });
+      await this.#hot.deleteSession(id, { loaded: hot });
       actor.markGone();
     }).catch(async (e) => {
       if (!(e instanceof UnavailableError)) throw e;
-      await this.hot.deleteSession(id); // its index keys, unknown, go when they come due
+      await this.#hot.deleteSession(id); // its index keys, unknown, go when they come due
       actor.markGone();
     });
     this.#registry.drop(id);
     await this.#drainer.drainCommitted(); // its last events reach SQL now, not after the delete
-    const blobKeys = await this.history.deleteSession(id);
-    await Promise.all(blobKeys.map((k) => this.stores.blobs.delete(k)));
-    await this.stores.blobs.deletePrefix(`${id}/`);
+    const blobKeys = await this.#history.deleteSession(id);
+    await Promise.all(blobKeys.map((k) => this.#stores.blobs.delete(k)));
+    await this.#stores.blobs.deletePrefix(`${id}/`);
     if (session?.archive) await Deno.remove(session.archive).catch(() => {});
   }
 
@@ -825,7 +833,7 @@ export class Runtime {
   async cleanup(rules: Omit<RetentionRules, "now"> & { dryRun?: boolean } = {}): Promise<string[]> {
     const { dryRun, ...selection } = rules;
     await this.#drainer.drainCommitted();
-    const ids = await this.history.cleanupCandidates({ ...selection, now: iso(this.clock.now()) });
+    const ids = await this.#history.cleanupCandidates({ ...selection, now: iso(this.clock.now()) });
     if (dryRun) return ids;
     for (const id of ids) {
       await this.delete(id).catch((e) => {
@@ -847,10 +855,10 @@ export class Runtime {
 
   /** Counts the scheduler's index by record type and the pending approvals, for `/metrics`. */
   async #countScheduled(): Promise<void> {
-    const { timers, approvals, tasks } = await this.hot.countDue(1_000_000);
+    const { timers, approvals, tasks } = await this.#hot.countDue(1_000_000);
     await this.#drainer.drainCommitted();
-    const pendingApprovals = await this.history.countPendingApprovals();
-    this.metrics.scheduled = { timers, approvals, tasks, pendingApprovals };
+    const pendingApprovals = await this.#history.countPendingApprovals();
+    this.#metrics.scheduled = { timers, approvals, tasks, pendingApprovals };
   }
 
   /** Hands one key of the scheduler's index to its session's actor. */
@@ -860,16 +868,16 @@ export class Runtime {
       this.#post(due.session, dueCommand(key), {
         resolve: (ack) => {
           if (ack.result === "done") {
-            this.metrics.dueFired[due.type as "timers" | "approvals" | "tasks"]++;
-            this.metrics.dueLateness.observe(Math.max(0, this.clock.now() - due.due));
+            this.#metrics.dueFired[due.type as "timers" | "approvals" | "tasks"]++;
+            this.#metrics.dueLateness.observe(Math.max(0, this.clock.now() - due.due));
           }
           if (ack.result !== "inactive") return resolve();
-          this.hot.deleteDue(key).then(resolve, reject);
+          this.#hot.deleteDue(key).then(resolve, reject);
         },
         reject: (error) => {
           // A session that is gone or ended no longer has anything due.
           if (error instanceof DenizenError && (error.status === 404 || error.status === 409)) {
-            this.hot.deleteDue(key).then(resolve, reject);
+            this.#hot.deleteDue(key).then(resolve, reject);
           } else reject(error);
         },
       });
@@ -881,7 +889,7 @@ export class Runtime {
     this.#registry.passivateIdle();
     await this.#drainer.drainCommitted();
     const now = this.clock.now();
-    const ids = new Set(await this.history.expiredCandidates(iso(now), 1000));
+    const ids = new Set(await this.#history.expiredCandidates(iso(now), 1000));
     for (const actor of this.#registry.all()) ids.add(actor.id);
     const expired: string[] = [];
     for (const id of ids) {
@@ -903,14 +911,6 @@ export class Runtime {
   /** Drains the outbox into SQL. */
   flush(): Promise<void> {
     return this.#drainer.flush();
-  }
-
-  /**
-   * Registers work to run first when the runtime closes, such as draining
-   * the app's WebSockets (their acks go out before the actors stop).
-   */
-  beforeClose(fn: () => Promise<void>): void {
-    this.#beforeClose.push(fn);
   }
 
   /**
@@ -940,7 +940,7 @@ export class Runtime {
     }
     await this.#drainer.flush();
     await this.#drainer.close();
-    await this.stores.close();
+    await this.#stores.close();
   }
 
   /** Sends `cmd` to the session's actor. A cold session answers 409 with its status (`t` names the transition asked for). */
@@ -967,7 +967,7 @@ export class Runtime {
   /** A session has no hot state: throws its SQL status as a 409 (or the lifecycle table's), else `error`. */
   async #notLive(id: string, error: SessionNotFoundError, t?: Transition): Promise<never> {
     this.#registry.drop(id);
-    const rec = await this.history.getSession(id);
+    const rec = await this.#history.getSession(id);
     if (rec) {
       if (t) transition(id, rec.status, t); // throws the lifecycle table's 409
       throw new TransitionError(`Session '${id}' is ${rec.status}`, { id, status: rec.status });
@@ -981,9 +981,24 @@ export class Runtime {
     await this.#drainer.drainCommitted();
   }
 
-  /** 404 unless the session exists; afterwards its history in SQL is complete up to now. */
-  flushSession(id: string): Promise<void> {
-    return this.#exists(id);
+  /** What the archive code uses of this runtime (see `ArchiveHost`). */
+  #archiveHost(): ArchiveHost {
+    const kinds = this.kinds;
+    return {
+      history: this.#history,
+      blobs: this.#stores.blobs,
+      archiveDir: this.#stores.archiveDir,
+      clock: this.clock,
+      kind(name) {
+        const kind = kinds.get(name);
+        if (kind === undefined) return undefined;
+        return { accepts: (state) => kind.freeForm || kind.state.safeParse(state).success };
+      },
+      get: (id) => this.get(id),
+      coordination: (id) => this.coordination(id),
+      flushSession: (id) => this.#exists(id),
+      install: (session, coordination) => this.#install(session, coordination),
+    };
   }
 
   /** Removes a terminal session's hot keys once SQL has all of it. */
@@ -991,11 +1006,69 @@ export class Runtime {
     const actor = this.#registry.get(id);
     await actor.exclusive(async (hot) => {
       if (!hot || hot.head.version !== version || !TERMINAL.has(hot.head.status)) return;
-      const deleted = await this.hot.deleteSession(id, { versionstamp: hot.versionstamp });
+      const deleted = await this.#hot.deleteSession(id, { versionstamp: hot.versionstamp });
       if (deleted) actor.markGone(); // else another writer moved the head: its own drain retires it
     });
     this.#registry.drop(id);
   }
+}
+
+/**
+ * What the routes, the archive code and the tests reach inside a runtime,
+ * through {@linkcode internals}. Not exported by `mod.ts`.
+ */
+export interface RuntimeInternals {
+  /** The opened stores. */
+  readonly stores: Stores;
+  /** The SQL history store (`stores.history`). */
+  readonly history: HistoryStore;
+  /** Counters and histograms served at `GET /metrics`. */
+  readonly metrics: Metrics;
+  /** What archive, export and import use of the runtime. */
+  readonly archive: ArchiveHost;
+  /** The hot tier (KV), for `/healthz`. */
+  readonly hot: HotTier;
+  /**
+   * `rt.patch`, answered through `reply` instead of a promise: for a caller
+   * that keeps many patches in flight (the WebSocket route), each holds no
+   * promise chain while it waits. Never throws; a bad id or bad ops go to
+   * `reply.reject` before anything is queued.
+   */
+  postPatch(
+    id: string,
+    ops: PatchOperation[],
+    opts: By & { ifVersion?: number },
+    reply: Reply<{ version: number }>,
+  ): void;
+  /**
+   * Runs one coordination command (see {@linkcode CoordinationOps}) and
+   * answers with its version (the seq of its own last event, or of the
+   * first application for a resent id) and its result. The typed methods
+   * return the result alone; the WebSocket route acks with both.
+   */
+  coordinate<O extends keyof CoordinationOps>(
+    id: string,
+    op: O,
+    input: CoordinationOps[O]["input"],
+    by?: By,
+  ): Promise<{ version: number; result: CoordinationOps[O]["result"] }>;
+  /**
+   * Registers work to run first when the runtime closes, such as draining
+   * the app's WebSockets (their acks go out before the actors stop).
+   */
+  beforeClose(fn: () => Promise<void>): void;
+}
+
+const internal = new WeakMap<Runtime, RuntimeInternals>();
+
+/**
+ * The internals of `rt`: its stores, metrics, archive host and the calls
+ * only the routes make. For the routes, the archive code and the tests.
+ */
+export function internals(rt: Runtime): RuntimeInternals {
+  const found = internal.get(rt);
+  if (found === undefined) throw new TypeError("Not a runtime");
+  return found;
 }
 
 /** A session as users see it, from its SQL row: `state` (or `fallback`) without the row's internals. */
@@ -1019,11 +1092,17 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Opens the stores and starts a runtime; undrained outbox events are drained first. */
-export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
+/**
+ * Opens the stores and starts a runtime whose `app` is `app(rt)`;
+ * undrained outbox events are drained first.
+ */
+export async function openRuntime(
+  opts: RuntimeOptions,
+  app: (rt: Runtime) => HonoApp,
+): Promise<Runtime> {
   checkOptions(opts);
   const stores = await openStores(opts);
-  const rt = new Runtime(stores, opts);
+  const rt = new Runtime(stores, opts, app);
   await rt.flush();
   return rt;
 }

@@ -23,6 +23,7 @@
  * @module
  */
 import { createRuntime, DenizenError } from "../mod.ts";
+import { internals } from "../actors/runtime.ts";
 
 /**
  * Refuses to start: one line on stderr, what is wrong and what to do, and
@@ -61,7 +62,7 @@ const rt = await createRuntime({
 );
 
 if (!token) console.warn("no DENIZEN_TOKEN set: listening on 127.0.0.1 only");
-const { kv, history, blobs } = rt.stores.where;
+const { kv, history, blobs } = internals(rt).stores.where;
 console.log(`data: kv ${kv}, history ${history}, blobs ${blobs}`);
 
 let server: Deno.HttpServer;

@@ -17,7 +17,7 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Runtime } from "../actors/runtime.ts";
+import { internals, type Runtime } from "../actors/runtime.ts";
 import { problem } from "./_errors.ts";
 import type { AppEnv } from "./auth.ts";
 
@@ -44,8 +44,8 @@ export function healthRoutes(rt: Runtime): Hono<AppEnv> {
   const r = new Hono<AppEnv>();
   r.get("/healthz", async (c) => {
     const [kv, sql] = await Promise.all([
-      check(() => rt.hot.ping()),
-      check(() => rt.history.ping()),
+      check(() => internals(rt).hot.ping()),
+      check(() => internals(rt).history.ping()),
     ]);
     const history = historyLag(rt);
     if (kv !== "ok" || sql !== "ok") {
@@ -61,7 +61,7 @@ export function healthRoutes(rt: Runtime): Hono<AppEnv> {
   r.get(
     "/metrics",
     (c) =>
-      c.text(rt.metrics.render(), 200, {
+      c.text(internals(rt).metrics.render(), 200, {
         "content-type": "text/plain; version=0.0.4; charset=utf-8",
       }),
   );
@@ -70,8 +70,9 @@ export function healthRoutes(rt: Runtime): Hono<AppEnv> {
 
 /** The history's lag when it is degraded: its writes fail, or it is far behind. */
 function historyLag(rt: Runtime): HistoryLag | undefined {
-  const { failures, error } = rt.stores.historyWrites;
-  const gauges = rt.metrics.gauges();
+  const { stores, metrics } = internals(rt);
+  const { failures, error } = stores.historyWrites;
+  const gauges = metrics.gauges();
   const lagMs = gauges.outboxLagMs ?? 0;
   if (failures === 0 && lagMs <= HISTORY_LAG_DEGRADED_MS) return undefined;
   const lag: HistoryLag = { lagMs, pending: gauges.outboxPending ?? 0 };

@@ -128,7 +128,7 @@ export function historyRoutes(rt: Runtime): Api {
   }, async (c) => {
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
-    const res = await rt.addMessage(id, input, { cmdId: commandId(c), agent: callerAgent(c) });
+    const res = await rt.addMessage(id, input, { id: commandId(c), agent: callerAgent(c) });
     return c.json(res, 201);
   });
 
@@ -174,7 +174,7 @@ export function historyRoutes(rt: Runtime): Api {
     const { id } = c.req.valid("param");
     const input = c.req.valid("json");
     const agent = input.agent ?? callerAgent(c);
-    const res = await rt.addResult(id, { ...input, agent }, { cmdId: commandId(c), agent });
+    const res = await rt.addResult(id, { ...input, agent }, { id: commandId(c), agent });
     return c.json(res, 201);
   });
 

@@ -246,7 +246,7 @@ export function sessionRoutes(rt: Runtime): Api {
   }, async (c) => {
     const { id, agent } = c.req.valid("param");
     const input = c.req.valid("json");
-    return c.json(await rt.setAgent(id, agent, input, commandId(c)), 200);
+    return c.json(await rt.setAgent(id, agent, input, { id: commandId(c) }), 200);
   });
 
   return r;

@@ -8,7 +8,7 @@
 import { ValidationError } from "../src/errors.ts";
 import type { PatchOperation } from "../src/inputs.ts";
 import type { Reply } from "../actors/session_actor.ts";
-import type { Runtime } from "../actors/runtime.ts";
+import { internals, type Runtime } from "../actors/runtime.ts";
 import type { CommandFrame } from "./ws_frames.ts";
 
 /** What an ack carries besides the command id. */
@@ -28,7 +28,8 @@ export interface CommandSource {
 /**
  * Submits `frame` to the source's session on behalf of its agent and
  * answers through `reply` once it is durable. Patches, the bulk of the
- * traffic, go straight to the actor's queue (`rt.postPatch`), so the many a
+ * traffic, go straight to the actor's queue (`postPatch` of the runtime's
+ * internals), so the many a
  * socket keeps in flight hold no promise chain each.
  *
  * @example
@@ -55,7 +56,7 @@ export function startCommand(
     return;
   }
   const ops = frame.ops as PatchOperation[]; // checked by the runtime's patchOps schema
-  rt.postPatch(source.session, ops, {
+  internals(rt).postPatch(source.session, ops, {
     ifVersion: frame.ifVersion,
     id: frame.id,
     agent: source.agent,
@@ -70,6 +71,7 @@ async function commandPromise(
   const { session, agent } = source;
   const id = frame.id;
   const by = agent === undefined ? { id } : { id, agent };
+  const { coordinate } = internals(rt);
   switch (frame.t) {
     case "action": {
       const r = await rt.action(session, frame.name, frame.args ?? {}, by);
@@ -79,21 +81,21 @@ async function commandPromise(
     }
     case "agent": {
       const { t: _t, id: _id, ...input } = frame;
-      return await rt.updateAgent(session, named(agent, "Agent"), input, id);
+      return await rt.updateAgent(session, named(agent, "Agent"), input, { id });
     }
     case "message": {
       const { t: _t, id: _id, ...input } = frame;
-      const r = await rt.addMessage(session, input, { cmdId: id, agent });
+      const r = await rt.addMessage(session, input, by);
       return { version: r.version, result: { id: r.id } };
     }
     case "result": {
       const { t: _t, id: _id, ...input } = frame;
-      const r = await rt.addResult(session, input, { cmdId: id, agent });
+      const r = await rt.addResult(session, input, by);
       return { version: r.version };
     }
     case "claim": {
       const { t: _t, id: _id, ...input } = frame;
-      const r = await rt.coordinate(
+      const r = await coordinate(
         session,
         "claim",
         { ...input, agent: named(agent, "Claim") },
@@ -107,33 +109,33 @@ async function commandPromise(
       const { t, id: _id, ...input } = frame;
       const holder = named(agent, t[0].toUpperCase() + t.slice(1));
       const op = t === "complete" ? "completeTask" : t === "fail" ? "failTask" : "heartbeat";
-      const r = await rt.coordinate(session, op, { ...input, agent: holder } as never, by);
+      const r = await coordinate(session, op, { ...input, agent: holder } as never, by);
       return { version: r.version, result: { task: r.result } };
     }
     case "decide": {
       const { t: _t, id: _id, ...input } = frame;
       const decision = agent === undefined ? input : { ...input, by: agent };
-      const r = await rt.coordinate(session, "decide", decision, by);
+      const r = await coordinate(session, "decide", decision, by);
       return { version: r.version, result: { approval: r.result } };
     }
     case "approval": {
       const { t: _t, id: _id, ...input } = frame;
-      const r = await rt.coordinate(session, "requestApproval", input, by);
+      const r = await coordinate(session, "requestApproval", input, by);
       return { version: r.version, result: { approval: r.result } };
     }
     case "timer": {
       const { t: _t, id: _id, ...input } = frame;
-      const r = await rt.coordinate(session, "schedule", input, by);
+      const r = await coordinate(session, "schedule", input, by);
       return { version: r.version, result: { timer: r.result } };
     }
     case "conflict": {
       const { t: _t, id: _id, ...input } = frame;
-      const r = await rt.coordinate(session, "recordConflict", input, by);
+      const r = await coordinate(session, "recordConflict", input, by);
       return { version: r.version, result: { conflict: r.result } };
     }
     case "update": {
       const { t: _t, id: _id, ...input } = frame;
-      return { version: (await rt.coordinate(session, "update", input, by)).version };
+      return { version: (await coordinate(session, "update", input, by)).version };
     }
   }
 }

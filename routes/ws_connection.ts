@@ -160,7 +160,7 @@ export class WsConnection implements HubMember {
     if (this.#closed) return;
     const now = this.#hub.rt.clock.now();
     this.#lastSeen = now;
-    this.#hub.rt.metrics.wsMessages++;
+    this.#hub.metrics.wsMessages++;
     for (const f of parseMessage(data)) {
       if (this.#closed) return;
       const verdict = this.#limit.take(now);

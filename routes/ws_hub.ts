@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { Runtime } from "../actors/runtime.ts";
+import { internals, type Runtime } from "../actors/runtime.ts";
+import type { Metrics } from "../src/metrics.ts";
 import type { ServerFrame } from "./ws_frames.ts";
 
 /** Tunables of the WebSocket protocol; the defaults are those of SPEC §5. */
@@ -62,6 +63,8 @@ export interface HubMember {
  */
 export class WsHub {
   readonly rt: Runtime;
+  /** The runtime's metrics, where the hub counts connections and messages. */
+  readonly metrics: Metrics;
   readonly settings: WsSettings;
   readonly #members = new Set<HubMember>();
   readonly #sessions = new Map<string, Set<HubMember>>();
@@ -70,7 +73,9 @@ export class WsHub {
 
   constructor(rt: Runtime, opts: WsOptions = {}) {
     this.rt = rt;
-    rt.beforeClose(() => this.drain());
+    const { beforeClose, metrics } = internals(rt);
+    this.metrics = metrics;
+    beforeClose(() => this.drain());
     const rate = opts.rate ?? 200_000;
     this.settings = {
       pingAfterMs: opts.pingAfterMs ?? 60_000,
@@ -121,7 +126,7 @@ export class WsHub {
   open(m: HubMember): void {
     if (this.#draining) void m.drain();
     this.#members.add(m);
-    this.rt.metrics.wsConnections++;
+    this.metrics.wsConnections++;
     if (this.#timer === undefined && this.settings.sweepMs > 0) {
       this.#timer = setInterval(() => this.tick(), this.settings.sweepMs);
       Deno.unrefTimer(this.#timer);
@@ -142,7 +147,7 @@ export class WsHub {
   /** Forgets a connection; tells its session's others when its agent left. Safe to call twice. */
   close(m: HubMember): void {
     if (!this.#members.delete(m)) return;
-    this.rt.metrics.wsConnections--;
+    this.metrics.wsConnections--;
     if (this.#members.size === 0 && this.#timer !== undefined) {
       clearInterval(this.#timer);
       this.#timer = undefined;

@@ -129,7 +129,7 @@ export function mermaid(edges: readonly string[]): string {
   return [
     "```mermaid",
     "graph TD",
-    ...folders.map((f) => `  ${id(f)}["${f === "." ? "mod.ts, client.ts" : `${f}/`}"]`),
+    ...folders.map((f) => `  ${id(f)}["${f === "." ? "mod.ts, types.ts, client.ts" : `${f}/`}"]`),
     ...pairs.map(([a, b]) => `  ${id(a)} --> ${id(b)}`),
     "```",
   ].join("\n");

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 
 const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+const coordination = await Deno.readTextFile(new URL("../docs/coordination.md", import.meta.url));
 
-/** The first ts block after `heading`. */
-function example(heading: string): string {
-  const section = readme.slice(readme.indexOf(heading));
-  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-  assert.ok(code, `the README has a ts example under ${heading}`);
+/** The first ts block after `heading` in `doc` (the README unless named). */
+function example(heading: string, doc = readme): string {
+  const at = doc.indexOf(heading);
+  assert.ok(at >= 0, `the heading ${heading} is there`);
+  const code = /```ts\n([\s\S]*?)```/.exec(doc.slice(at))?.[1];
+  assert.ok(code, `a ts example follows ${heading}`);
   return code;
 }
 
@@ -39,11 +41,20 @@ Deno.test("the README's WebSocket agent example runs and its mirror matches", as
   assert.match(stdout, /^3 \{ notes: \[ "hello" \] \}$/m);
 });
 
-Deno.test("the README's coordination examples run and print what they say", async () => {
-  assert.match(await run(example("### Durable timers")), /^tm2 \{ nudges: 1 \}$/m);
-  const approvals = await run(example("### Approvals: a person in the loop"));
+Deno.test("the coordination examples of the README and docs/coordination.md run and print what they say", async () => {
+  const approvals = await run(example("## Coordinate agents and people"));
   assert.match(approvals, /^1\n\[ "Publish the report\?" \]\ndecided approve alice\n409$/m);
-  const tasks = await run(example("### Tasks: a plan that agents share"));
+  assert.match(await run(example("## Durable timers", coordination)), /^tm2 \{ nudges: 1 \}$/m);
+  const tasks = await run(example("## Tasks", coordination));
   assert.match(tasks, /^search scout null\n\[ "search:done", "write:ready" \]\n0\.5$/m);
-  assert.match(await run(example("### Conflicts between findings")), /^1\n1$/m);
+  assert.match(await run(example("## Conflicts", coordination)), /^1\n1$/m);
+});
+
+Deno.test("every ts example of the README is one the tests run", () => {
+  const blocks = readme.match(/```ts\n/g) ?? [];
+  assert.equal(blocks.length, 3, "the library, the client and the approvals examples");
+});
+
+Deno.test("the README stays under 250 lines: the reference lives in docs/", () => {
+  assert.ok(readme.split("\n").length < 250);
 });

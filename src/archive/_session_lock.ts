@@ -10,12 +10,12 @@ import { ConflictError } from "../errors.ts";
 const busy = new WeakMap<object, Set<string>>();
 
 /**
- * Runs `fn` while `id` is held for `owner` (the runtime); a second caller
+ * Runs `fn` while `id` is held for `owner` (the runtime's archive host); a second caller
  * gets a 409 at once instead of waiting.
  *
  * @example
  * ```ts
- * await withSessionLock(rt, "s1", () => writeEverything());
+ * await withSessionLock(host, "s1", () => writeEverything());
  * ```
  */
 export async function withSessionLock<T>(

@@ -7,14 +7,14 @@
 import { createHash } from "node:crypto";
 import { iso } from "../clock.ts";
 import { ConflictError, SessionNotFoundError } from "../errors.ts";
-import type { Runtime } from "../../actors/runtime.ts";
+import type { ArchiveHost } from "./archive_host.ts";
 import { assertId, type Session, transition } from "../session.ts";
 import { withSessionLock } from "./_session_lock.ts";
 import { exportSession } from "./export_session.ts";
 import { diskFull } from "../blobs/disk_full.ts";
 
 /** Temp dirs of runtimes without an `archiveDir` (memory mode), made on first use. */
-const tempDirs = new WeakMap<Runtime, Promise<string>>();
+const tempDirs = new WeakMap<ArchiveHost, Promise<string>>();
 
 /**
  * completed, failed or expired → archived. Writes the session's archive to
@@ -30,28 +30,28 @@ const tempDirs = new WeakMap<Runtime, Promise<string>>();
  *
  * @example
  * ```ts
- * await rt.complete("s1");
- * const archived = await archiveSession(rt, "s1");
+ * // `host` is what a runtime hands its archive code; `s1` has completed
+ * const archived = await archiveSession(host, "s1");
  * console.log(archived.status, archived.archive); // "archived", "/…/s1.tar.gz"
  * ```
  */
-export async function archiveSession(rt: Runtime, id: string): Promise<Session> {
+export async function archiveSession(host: ArchiveHost, id: string): Promise<Session> {
   assertId(id);
-  return await withSessionLock(rt, id, async () => {
-    transition(id, (await rt.get(id)).status, "archive");
-    await rt.flushSession(id); // a terminal session leaves KV once drained: SQL then has the whole of it
-    const record = await rt.history.getSession(id);
+  return await withSessionLock(host, id, async () => {
+    transition(id, (await host.get(id)).status, "archive");
+    await host.flushSession(id); // a terminal session leaves KV once drained: SQL then has the whole of it
+    const record = await host.history.getSession(id);
     if (!record) throw new SessionNotFoundError(id);
     transition(id, record.status, "archive");
-    if (await rt.history.lastSeq(id) !== record.version) {
+    if (await host.history.lastSeq(id) !== record.version) {
       throw new ConflictError(`Session '${id}' history does not end at version ${record.version}`);
     }
-    const path = `${await _archiveDir(rt)}/${id}.tar.gz`;
-    const file = await _writeFile(path, await exportSession(rt, id));
-    const at = iso(rt.clock.now());
+    const path = `${await _archiveDir(host)}/${id}.tar.gz`;
+    const file = await _writeFile(path, await exportSession(host, id));
+    const at = iso(host.clock.now());
     const version = record.version + 1;
     try {
-      await rt.history.write({
+      await host.history.write({
         events: [{ sessionId: id, seq: version, type: "archived", data: file, at }],
         sessions: [{ ...record, status: "archived", archive: path, version, updatedAt: at }],
       });
@@ -59,18 +59,18 @@ export async function archiveSession(rt: Runtime, id: string): Promise<Session> 
       await Deno.remove(path).catch(() => {});
       throw error;
     }
-    return await rt.get(id);
+    return await host.get(id);
   });
 }
 
 /** The runtime's archive directory as an absolute path, created if needed. */
-async function _archiveDir(rt: Runtime): Promise<string> {
-  const dir = rt.stores.archiveDir;
+async function _archiveDir(host: ArchiveHost): Promise<string> {
+  const dir = host.archiveDir;
   if (dir === undefined) {
-    let temp = tempDirs.get(rt);
+    let temp = tempDirs.get(host);
     if (temp === undefined) {
       temp = Deno.makeTempDir({ prefix: "denizen-archives-" });
-      tempDirs.set(rt, temp);
+      tempDirs.set(host, temp);
     }
     return await temp;
   }

@@ -5,8 +5,8 @@
  */
 import type { Coordination } from "../coordination/model.ts";
 import { ConflictError } from "../errors.ts";
-import type { Runtime } from "../../actors/runtime.ts";
 import type { Session } from "../session.ts";
+import type { ArchiveHost } from "./archive_host.ts";
 import { historySource } from "./_history_source.ts";
 import { writeArchive } from "./write_archive.ts";
 
@@ -14,8 +14,8 @@ import { writeArchive } from "./write_archive.ts";
 const SNAPSHOT_TRIES = 8;
 
 /**
- * Streams the archive of session `id`: `session.json` is `rt.get(id)`,
- * `coordination.json` is `rt.coordination(id)` at the same version, the
+ * Streams the archive of session `id`: `session.json` is `host.get(id)`,
+ * `coordination.json` is `host.coordination(id)` at the same version, the
  * rows come from the history store page by page (drained first, and cut at
  * the session's version, so a live session can keep working meanwhile),
  * and the blobs are those its results name. The session's own `archive`
@@ -25,15 +25,18 @@ const SNAPSHOT_TRIES = 8;
  *
  * @example
  * ```ts
- * const body = await exportSession(rt, "s1");
+ * const body = await exportSession(host, "s1");
  * await body.pipeTo((await Deno.create("s1.tar.gz")).writable);
  * ```
  */
-export async function exportSession(rt: Runtime, id: string): Promise<ReadableStream<Uint8Array>> {
-  const { session, coordination } = await _snapshot(rt, id);
-  await rt.flushSession(id);
+export async function exportSession(
+  host: ArchiveHost,
+  id: string,
+): Promise<ReadableStream<Uint8Array>> {
+  const { session, coordination } = await _snapshot(host, id);
+  await host.flushSession(id);
   const source = await historySource(
-    { history: rt.history, blobs: rt.stores.blobs },
+    { history: host.history, blobs: host.blobs },
     session,
     coordination,
   );
@@ -46,13 +49,13 @@ export async function exportSession(rt: Runtime, id: string): Promise<ReadableSt
  * reads of the same version are the records of that version.
  */
 async function _snapshot(
-  rt: Runtime,
+  host: ArchiveHost,
   id: string,
 ): Promise<{ session: Session; coordination: Coordination }> {
-  let session = await rt.get(id);
+  let session = await host.get(id);
   for (let i = 0; i < SNAPSHOT_TRIES; i++) {
-    const coordination = await rt.coordination(id);
-    const after = await rt.get(id);
+    const coordination = await host.coordination(id);
+    const after = await host.get(id);
     if (after.version === session.version && after.status === session.status) {
       return { session, coordination };
     }

@@ -8,11 +8,11 @@
 import type { Coordination } from "../coordination/model.ts";
 import { ConflictError, SessionNotFoundError, ValidationError } from "../errors.ts";
 import type { SessionRecord } from "../history/history_store.ts";
-import type { Runtime } from "../../actors/runtime.ts";
 import { assertSize, jsonBytes, LIMITS, type Session, type SessionEvent } from "../session.ts";
 import { checkDerivedRows } from "./_derived_rows.ts";
 import { withSessionLock } from "./_session_lock.ts";
 import type { ArchiveContents, ArchiveLimits } from "./archive_format.ts";
+import type { ArchiveHost } from "./archive_host.ts";
 import { readArchive } from "./read_archive.ts";
 
 /** A session head, without state, must fit one KV value (64 KiB) with room for bookkeeping. */
@@ -33,44 +33,44 @@ const HEAD_BYTES = 60 * 1024;
  * @example
  * ```ts
  * const file = await Deno.open("s1.tar.gz");
- * const session = await importSession(rt, file.readable);
+ * const session = await importSession(host, file.readable);
  * ```
  */
 export async function importSession(
-  rt: Runtime,
+  host: ArchiveHost,
   body: ReadableStream<Uint8Array>,
   limits: Partial<ArchiveLimits> = {},
 ): Promise<Session> {
   const contents = await readArchive(body, limits);
-  const session = _checked(rt, contents);
+  const session = _checked(host, contents);
   const { coordination } = contents;
   const id = session.id;
-  return await withSessionLock(rt, id, async () => {
-    if (await _exists(rt, id)) throw new ConflictError(`Session '${id}' already exists`);
+  return await withSessionLock(host, id, async () => {
+    if (await _exists(host, id)) throw new ConflictError(`Session '${id}' already exists`);
     const written: string[] = [];
     let history = false;
     try {
       for (const [name, bytes] of contents.blobs) {
         written.push(`${id}/${name}`);
-        await rt.stores.blobs.put(`${id}/${name}`, bytes);
+        await host.blobs.put(`${id}/${name}`, bytes);
       }
       history = true;
-      await rt.history.write({
+      await host.history.write({
         events: contents.events.map((e) => _storedEvent(e, id)),
         sessions: [_record(session, coordination)],
       });
-      if (!_terminal(session)) await rt.install(session, coordination);
+      if (!_terminal(session)) await host.install(session, coordination);
     } catch (error) {
-      if (history) await rt.history.deleteSession(id).catch(() => {});
-      await Promise.all(written.map((key) => rt.stores.blobs.delete(key).catch(() => {})));
+      if (history) await host.history.deleteSession(id).catch(() => {});
+      await Promise.all(written.map((key) => host.blobs.delete(key).catch(() => {})));
       throw error;
     }
-    return await rt.get(id);
+    return await host.get(id);
   });
 }
 
 /** The session to import, once it is known to fit this runtime; 400 or 413 otherwise. */
-function _checked(rt: Runtime, contents: ArchiveContents): Session {
+function _checked(host: ArchiveHost, contents: ArchiveContents): Session {
   checkDerivedRows(contents);
   const { archive: _elsewhere, ...listed } = contents.session;
   // The counts are recomputed from coordination.json rather than taken from session.json: the
@@ -83,13 +83,13 @@ function _checked(rt: Runtime, contents: ArchiveContents): Session {
     );
   }
   if (_terminal(session)) return session;
-  const kind = rt.kinds.get(session.kind);
+  const kind = host.kind(session.kind);
   if (kind === undefined) {
     throw new ValidationError(
       `Kind '${session.kind}' is not registered, so a ${session.status} session of it cannot be imported`,
     );
   }
-  if (!kind.freeForm && !kind.state.safeParse(session.state).success) {
+  if (!kind.accepts(session.state)) {
     throw new ValidationError(`Archive state does not match kind '${session.kind}'`);
   }
   if (Object.keys(session.agents).length > LIMITS.agents) {
@@ -104,10 +104,10 @@ function _terminal(session: Session): boolean {
   return session.status !== "active" && session.status !== "paused";
 }
 
-async function _exists(rt: Runtime, id: string): Promise<boolean> {
-  if (await rt.history.getSession(id)) return true;
+async function _exists(host: ArchiveHost, id: string): Promise<boolean> {
+  if (await host.history.getSession(id)) return true;
   try {
-    await rt.get(id);
+    await host.get(id);
     return true;
   } catch (error) {
     if (error instanceof SessionNotFoundError) return false;

@@ -11,6 +11,7 @@ import { HotStore } from "../../src/hot/hot_store.ts";
 import { defaultKind } from "../../actors/kind.ts";
 import { DEFAULT_TTL } from "../../src/session.ts";
 import { createRuntime, ValidationError } from "../../mod.ts";
+import { internals } from "../../actors/runtime.ts";
 
 const hotStore = (kv: Deno.Kv) =>
   new HotStore(kv, new MemoryBlobStore(), { graceMs: 86_400_000, snapshotEvery: 64 });
@@ -121,10 +122,17 @@ Deno.test("createRuntime takes the admission room and the atomics in flight, and
     for (let i = 0; i < 20; i++) ids.push((await rt.create("default", { state: { n: 0 } })).id);
     const acks: Promise<unknown>[] = ids.map((id) =>
       new Promise((resolve, reject) =>
-        rt.postPatch(id, [{ op: "replace", path: "/n", value: 1 }], {}, { resolve, reject })
+        internals(rt).postPatch(id, [{ op: "replace", path: "/n", value: 1 }], {}, {
+          resolve,
+          reject,
+        })
       )
     );
-    assert.equal(rt.metrics.gauges().commitWaiting, 19, "one session admitted, the others wait");
+    assert.equal(
+      internals(rt).metrics.gauges().commitWaiting,
+      19,
+      "one session admitted, the others wait",
+    );
     await Promise.all(acks);
     for (const id of ids) assert.deepEqual((await rt.get(id)).state, { n: 1 });
   } finally {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
 import { keys } from "../../src/hot/layout.ts";
-import type { Runtime } from "../../actors/runtime.ts";
+import { internals, type Runtime } from "../../actors/runtime.ts";
 import type { HistoryBatch, HistoryStore } from "../../src/history/history_store.ts";
 import { DRAIN_DELAY_MS } from "../../actors/drainer.ts";
 
@@ -26,7 +26,7 @@ function counting(kv: Deno.Kv): { kv: Deno.Kv; outboxReads: () => number } {
 
 async function untilInSql(rt: Runtime, id: string, version: number): Promise<void> {
   for (let i = 0; i < 500; i++) {
-    const events = await rt.history.events(id, { limit: 10_000 });
+    const events = await internals(rt).history.events(id, { limit: 10_000 });
     if (events.length === version) return;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -62,7 +62,7 @@ Deno.test("after a failed write the drainer walks KV and copies what it held", a
   const raw = await Deno.openKv(":memory:");
   const { kv, outboxReads } = counting(raw);
   const rt = await createRuntime({ kv, memory: true, tickMs: 0 });
-  const history: HistoryStore = rt.history;
+  const history: HistoryStore = internals(rt).history;
   const write = history.write.bind(history);
   let failures = 1;
   history.write = (batch: HistoryBatch) => {
@@ -80,7 +80,7 @@ Deno.test("after a failed write the drainer walks KV and copies what it held", a
     await new Promise((r) => setTimeout(r, 300)); // the first pass fails; its retry walks KV
     await rt.patch(s.id, [{ op: "add", path: "/a", value: 1 }]);
     await untilInSql(rt, s.id, 2);
-    assert.equal(rt.metrics.drainErrors, 1);
+    assert.equal(internals(rt).metrics.drainErrors, 1);
     assert.equal(errors.length, 1, "the failed pass was logged");
     assert.ok(outboxReads() > before, "the pass after the failure read KV");
     await rt.flush();
@@ -94,7 +94,7 @@ Deno.test("after a failed write the drainer walks KV and copies what it held", a
 
 Deno.test("under a steady light load each SQL write carries the commits of a whole drain delay", async () => {
   const rt = await createRuntime({ memory: true, tickMs: 0 });
-  const history: HistoryStore = rt.history;
+  const history: HistoryStore = internals(rt).history;
   const write = history.write.bind(history);
   let writes = 0;
   // Each write takes 5 ms, as a worker's SQL transaction may: longer than between two commits.

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createRuntime } from "../../mod.ts";
-import type { Runtime } from "../../actors/runtime.ts";
+import { internals, type Runtime } from "../../actors/runtime.ts";
 
 type Step = { t: "cmd"; s: number; n: number } | { t: "drain" } | { t: "restart"; clean: boolean };
 
@@ -52,7 +52,7 @@ Deno.test("after any interleaving of commands, drains and restarts, SQL holds ex
         await rt.flush();
         for (const id of ids) {
           const s = await rt.get(id);
-          const events = await rt.history.events(id, { limit: 10_000 });
+          const events = await internals(rt).history.events(id, { limit: 10_000 });
           assert.deepEqual(
             events.map((e) => e.seq),
             Array.from({ length: s.version }, (_, i) => i + 1),

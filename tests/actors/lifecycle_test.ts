@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../../src/clock.ts";
 import { TransitionError } from "../../src/errors.ts";
 import { memoryRuntime } from "../core/_fixtures.ts";
+import { internals } from "../../actors/runtime.ts";
 
 Deno.test("resume() of a completed session fails with 409 'Cannot resume completed session'", async () => {
   const rt = await memoryRuntime();
@@ -50,7 +51,7 @@ Deno.test("a completed session leaves KV after the drain and is served from SQL 
     await rt.complete(s.id, { ok: true });
     await rt.flush();
     const hot = [];
-    for await (const e of rt.stores.kv.list({ prefix: ["s", s.id] })) hot.push(e.key);
+    for await (const e of internals(rt).stores.kv.list({ prefix: ["s", s.id] })) hot.push(e.key);
     assert.deepEqual(hot, []);
     const cold = await rt.get(s.id);
     assert.equal(cold.status, "completed");
@@ -131,7 +132,7 @@ Deno.test("idle actors are passivated and reactivated from KV with the same stat
 Deno.test("an actor idle for 30 s lets go of its command ids, and a resent id is still a duplicate", async () => {
   const clock = new ManualClock();
   const rt = await memoryRuntime({ clock });
-  const holding = () => rt.metrics.gauges().actorsHoldingCommandIds;
+  const holding = () => internals(rt).metrics.gauges().actorsHoldingCommandIds;
   try {
     const quiet = await rt.create("ledger");
     const busy = await rt.create("ledger");
@@ -171,7 +172,7 @@ Deno.test("commands to many sessions are committed together in one atomic", asyn
   try {
     const ids = [];
     for (let i = 0; i < 20; i++) ids.push((await rt.create()).id);
-    const commitsBefore = rt.metrics.commits;
+    const commitsBefore = internals(rt).metrics.commits;
     await Promise.all(
       ids.flatMap((id) =>
         Array.from(
@@ -180,7 +181,7 @@ Deno.test("commands to many sessions are committed together in one atomic", asyn
         )
       ),
     );
-    const commits = rt.metrics.commits - commitsBefore;
+    const commits = internals(rt).metrics.commits - commitsBefore;
     assert.ok(commits < 20 * 10 / 4, `200 commands took ${commits} commits`);
     for (const id of ids) assert.equal(Object.keys((await rt.get(id)).state).length, 10);
   } finally {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
-import type { Runtime } from "../../actors/runtime.ts";
+import { internals, type Runtime } from "../../actors/runtime.ts";
 import { build, exported, memoryRuntime, type Script } from "./_session_scripts.ts";
 import { seal } from "./_fixtures.ts";
 import { entriesOf, gzip, streamOf, tarGzOf, tarOf } from "./_tar_helpers.ts";
@@ -34,9 +34,9 @@ async function request(
 /** Nothing of any session is left: no listed session, no blob, no history row of `id`. */
 async function assertEmpty(rt: Runtime, id: string): Promise<void> {
   assert.deepStrictEqual((await rt.list()).items, []);
-  assert.deepStrictEqual(await rt.stores.blobs.list(""), []);
-  assert.equal(await rt.history.getSession(id), undefined);
-  assert.equal(await rt.history.lastSeq(id), 0);
+  assert.deepStrictEqual(await internals(rt).stores.blobs.list(""), []);
+  assert.equal(await internals(rt).history.getSession(id), undefined);
+  assert.equal(await internals(rt).history.lastSeq(id), 0);
 }
 
 Deno.test("import of an id that exists, hot or cold, fails with 409 and changes nothing", async () => {
@@ -45,10 +45,10 @@ Deno.test("import of an id that exists, hot or cold, fails with 409 and changes 
     for (const end of ["active", "completed"] as const) {
       const s = await build(rt, { ...WITH_BLOB, end });
       const archive = await exported(rt, s.id);
-      const blobs = await rt.stores.blobs.list("");
+      const blobs = await internals(rt).stores.blobs.list("");
       await assert.rejects(() => rt.import(streamOf(archive)), { status: 409 });
       assert.deepStrictEqual(await rt.get(s.id), s);
-      assert.deepStrictEqual(await rt.stores.blobs.list(""), blobs);
+      assert.deepStrictEqual(await internals(rt).stores.blobs.list(""), blobs);
       const res = await request(rt, "POST", "/v1/sessions/import", archive);
       assert.equal(res.status, 409);
       assert.equal((await res.json()).error.code, "conflict");
@@ -174,7 +174,7 @@ Deno.test("a history write that fails during import removes the blobs already wr
   await source.close();
   const rt = await memoryRuntime();
   try {
-    rt.history.write = () => Promise.reject(new Error("disk full"));
+    internals(rt).history.write = () => Promise.reject(new Error("disk full"));
     await assert.rejects(() => rt.import(streamOf(archive)), /disk full/);
     await assertEmpty(rt, s.id);
   } finally {

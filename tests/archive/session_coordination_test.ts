@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FORMAT_VERSION } from "../../src/archive/archive_format.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { emptyCoordination, RECORD_BYTES } from "../../src/coordination/model.ts";
-import type { Runtime } from "../../actors/runtime.ts";
+import { internals, type Runtime } from "../../actors/runtime.ts";
 import { build, exported, memoryRuntime, type Script } from "./_session_scripts.ts";
 import { seal } from "./_fixtures.ts";
 import { entriesOf, manifestOf, type RawEntry, streamOf, tarGzOf } from "./_tar_helpers.ts";
@@ -46,9 +46,9 @@ async function records(rt: Runtime, id: string) {
 /** Nothing of any session is left: no listed session, no blob, no history row of `id`. */
 async function assertEmpty(rt: Runtime, id: string): Promise<void> {
   assert.deepStrictEqual((await rt.list()).items, []);
-  assert.deepStrictEqual(await rt.stores.blobs.list(""), []);
-  assert.equal(await rt.history.getSession(id), undefined);
-  assert.equal(await rt.history.lastSeq(id), 0);
+  assert.deepStrictEqual(await internals(rt).stores.blobs.list(""), []);
+  assert.equal(await internals(rt).history.getSession(id), undefined);
+  assert.equal(await internals(rt).history.lastSeq(id), 0);
 }
 
 const text = (e: RawEntry) =>

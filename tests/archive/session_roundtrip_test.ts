@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { build, exported, memoryRuntime, scripts } from "./_session_scripts.ts";
 import { manifestOf, streamOf } from "./_tar_helpers.ts";
+import { internals } from "../../actors/runtime.ts";
 
 Deno.test("export → import into a fresh runtime → export gives the same bytes, hence the same manifest and records", async () => {
   await fc.assert(
@@ -29,8 +30,8 @@ Deno.test("export → import into a fresh runtime → export gives the same byte
           await source.checkpoints(original.id),
         );
         assert.deepStrictEqual(
-          await target.stores.blobs.list(""),
-          await source.stores.blobs.list(""),
+          await internals(target).stores.blobs.list(""),
+          await internals(source).stores.blobs.list(""),
         );
         assert.deepStrictEqual(
           await target.coordination(original.id),

@@ -85,7 +85,10 @@ Deno.test("SIGTERM under load: in-flight commands are acked and durable, sockets
     assert.equal(status.code, 0, server.out.join(""));
     assert.ok(took < 10_000, `stopped within its bound (${took.toFixed(0)} ms)`);
     assert.match(server.out.join(""), /stopped in \d+ ms/);
-    assert.ok(closes.includes(4503), `sockets closed with 4503, saw ${closes}`);
+    assert.ok(
+      closes.includes(4503),
+      `sockets closed with 4503, saw ${closes}; server: ${server.out.join("")}`,
+    );
     const ackedAtStop = new Map([...acked].map(([k, v]) => [k, [...v]]));
 
     server = await start(port, dir);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { SessionNotFoundError } from "../../src/errors.ts";
+import { internals } from "../../actors/runtime.ts";
 
 async function until(check: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
@@ -83,7 +84,7 @@ Deno.test("metrics count what the scheduler ran and how late", async () => {
     await rt.requestApproval(s.id, { prompt: "?", deadline: "1s" });
     clock.advance(1_200);
     assert.equal(await rt.runDue(), 3);
-    const text = rt.metrics.render();
+    const text = internals(rt).metrics.render();
     assert.match(text, /^denizen_timers_fired_total 1$/m);
     assert.match(text, /^denizen_lease_expiries_total 1$/m);
     assert.match(text, /^denizen_approval_deadlines_total 1$/m);
@@ -104,8 +105,10 @@ Deno.test("metrics count the timers, deadlines and leases on the scheduler and t
     await rt.claim(s.id, { agent: "x", lease: "1h" });
     await rt.requestApproval(s.id, { prompt: "?", deadline: "1h" });
     clock.advance(15_000); // the count runs every 15 s of the clock
-    await until(() => Promise.resolve(/^denizen_timers_pending 2$/m.test(rt.metrics.render())));
-    const text = rt.metrics.render();
+    await until(() =>
+      Promise.resolve(/^denizen_timers_pending 2$/m.test(internals(rt).metrics.render()))
+    );
+    const text = internals(rt).metrics.render();
     assert.match(text, /^denizen_leases_held 1$/m);
     assert.match(text, /^denizen_approval_deadlines_pending 1$/m);
     assert.match(text, /^denizen_approvals_pending 1$/m);

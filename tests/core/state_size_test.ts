@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { TooLargeError } from "../../src/errors.ts";
 import { LIMITS } from "../../src/session.ts";
 import { memoryRuntime } from "./_fixtures.ts";
+import { internals } from "../../actors/runtime.ts";
 
 /** A state of exactly `bytes` bytes of JSON (`{}` under 8), with multi-byte text so UTF-8 counting matters. */
 function stateOf(bytes: number, seed: number): Record<string, unknown> {
@@ -75,7 +76,8 @@ async function reopened(
   id: string,
 ): Promise<Record<string, unknown>> {
   const { HotStore } = await import("../../src/hot/hot_store.ts");
-  const hot = new HotStore(rt.stores.kv, rt.stores.blobs, { graceMs: 0, snapshotEvery: 64 });
+  const { stores } = internals(rt);
+  const hot = new HotStore(stores.kv, stores.blobs, { graceMs: 0, snapshotEvery: 64 });
   const loaded = await hot.load(id);
   assert.ok(loaded, "session is in KV");
   return loaded.state;

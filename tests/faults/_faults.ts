@@ -11,6 +11,7 @@ import { z } from "zod";
 import { createRuntime, defineSession, type Runtime, type RuntimeOptions } from "../../mod.ts";
 import { keys } from "../../src/hot/layout.ts";
 import type { BatchSummary, HistoryBatch, HistoryStore } from "../../src/history/history_store.ts";
+import { internals } from "../../actors/runtime.ts";
 
 /** A kind whose log shows exactly which commands were applied, and in which order. */
 export const tally = defineSession({
@@ -108,12 +109,12 @@ export interface FaultyHistory {
   restore(): void;
 }
 
-/** Makes `rt.history.write` fail while `failing` is set, with SQLite's "database is locked". */
+/** Makes `internals(rt).history.write` fail while `failing` is set, with SQLite's "database is locked". */
 export function faultyHistory(
   rt: Runtime,
   error = () => Object.assign(new Error("database is locked"), { code: "ERR_SQLITE_ERROR" }),
 ): FaultyHistory {
-  const history: HistoryStore = rt.history;
+  const history: HistoryStore = internals(rt).history;
   const write = history.write;
   let attempts = 0;
   let failures = 0;
@@ -195,13 +196,13 @@ export async function outboxKeys(kv: Deno.Kv): Promise<number> {
 export async function assertHistoryComplete(rt: Runtime, id: string): Promise<number> {
   await rt.flush();
   const version = (await rt.get(id)).version;
-  const events = await rt.history.events(id, { limit: 100_000 });
+  const events = await internals(rt).history.events(id, { limit: 100_000 });
   assert.deepEqual(
     events.map((e) => e.seq),
     Array.from({ length: version }, (_, i) => i + 1),
     `history of ${id} is seq 1..${version}, each once`,
   );
-  assert.equal(await outboxKeys(rt.stores.kv), 0, "the outbox is empty");
+  assert.equal(await outboxKeys(internals(rt).stores.kv), 0, "the outbox is empty");
   return version;
 }
 

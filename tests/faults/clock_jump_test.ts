@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../../src/clock.ts";
 import { TransitionError } from "../../src/errors.ts";
-import type { Runtime } from "../../actors/runtime.ts";
+import { internals, type Runtime } from "../../actors/runtime.ts";
 import { faultRuntime, until } from "./_faults.ts";
 
 const MIN = 60_000;
@@ -44,7 +44,7 @@ Deno.test("timers: a jump back fires nothing early, a jump forward fires each du
     assert.deepEqual(await rt.timers(s.id), []);
     assert.equal((await rt.get(s.id)).state.n, 1);
     assert.equal(count(await eventTypes(rt, s.id), "timer.fired"), 2);
-    assert.equal(rt.metrics.dueFired.timers, 2);
+    assert.equal(internals(rt).metrics.dueFired.timers, 2);
   } finally {
     await rt.close();
   }
@@ -130,7 +130,7 @@ Deno.test({
       await until(
         async () => {
           await rt.flush();
-          return (await rt.history.getSession(s.id))?.status === "expired";
+          return (await internals(rt).history.getSession(s.id))?.status === "expired";
         },
         "the sweep to expire the session",
         10_000, // generous: the suite runs in parallel on 2 cores

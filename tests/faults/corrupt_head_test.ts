@@ -10,7 +10,7 @@ import { createRuntime } from "../../mod.ts";
 import { ManualClock } from "../../src/clock.ts";
 import { UnavailableError } from "../../src/errors.ts";
 import { keys } from "../../src/hot/layout.ts";
-import type { Runtime } from "../../actors/runtime.ts";
+import { internals, type Runtime } from "../../actors/runtime.ts";
 import { call } from "../routes/_fixtures.ts";
 import { quietly } from "./_faults.ts";
 
@@ -40,7 +40,7 @@ async function withCorruptHead(fn: (rt: Runtime, clock: ManualClock) => Promise<
     // close() throws while a corrupt session's actor is loaded (report item 7e): then close
     // the stores by hand, with nothing left for the drainer to do.
     await rt.flush();
-    await rt.close().catch(() => rt.stores.close());
+    await rt.close().catch(() => internals(rt).stores.close());
     await Deno.remove(dir, { recursive: true });
   }
 }
@@ -90,7 +90,7 @@ Deno.test({
       assert.deepEqual((await rt.tick()).sort(), ["a", "z"]);
       await rt.flush();
       for (const id of ["a", "z"]) {
-        assert.equal((await rt.history.getSession(id))?.status, "expired");
+        assert.equal((await internals(rt).history.getSession(id))?.status, "expired");
       }
     }),
 });

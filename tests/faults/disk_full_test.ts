@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
 import { UnavailableError } from "../../src/errors.ts";
-import type { Runtime } from "../../actors/runtime.ts";
+import { internals, type Runtime } from "../../actors/runtime.ts";
 import { call } from "../routes/_fixtures.ts";
 import {
   assertHistoryComplete,
@@ -126,7 +126,7 @@ Deno.test("archive on a full disk answers 503 and leaves no archive file, whole 
     const completed = await rt.get(s.id);
     assert.equal(completed.status, "completed");
     assert.equal(completed.archive, undefined);
-    assert.equal(await rt.history.lastSeq(s.id), completed.version);
+    assert.equal(await internals(rt).history.lastSeq(s.id), completed.version);
 
     const res = await call(rt, "POST", "/v1/sessions/s1/archive", { body: {} });
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -154,7 +154,7 @@ Deno.test({
         rt.addResult(s.id, { key: "big", data: incompressible(1_200_000) }),
         UnavailableError,
       );
-      assert.deepEqual(await rt.stores.blobs.list(`${s.id}/`), [], "no stray blob");
+      assert.deepEqual(await internals(rt).stores.blobs.list(`${s.id}/`), [], "no stray blob");
     } finally {
       await rt.close();
       real.close();

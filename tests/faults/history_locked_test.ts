@@ -4,6 +4,7 @@ import { createRuntime } from "../../mod.ts";
 import { RETRY_MAX_MS, RETRY_MIN_MS } from "../../actors/drainer.ts";
 import { call } from "../routes/_fixtures.ts";
 import { assertHistoryComplete, faultyHistory, quietly, tally, until } from "./_faults.ts";
+import { internals } from "../../actors/runtime.ts";
 
 Deno.test("history writes failing with 'database is locked': acks go on, /healthz says degraded with the lag, the drainer backs off and history catches up once", async () => {
   const dir = await Deno.makeTempDir();
@@ -56,7 +57,7 @@ Deno.test("history writes failing with 'database is locked': acks go on, /health
     fault.failing = false;
     // The drainer catches up by itself, within one backoff: nobody flushes.
     await until(
-      async () => (await rt.history.events(s.id, { limit: 1000 })).length === 61,
+      async () => (await internals(rt).history.events(s.id, { limit: 1000 })).length === 61,
       "history to catch up",
       RETRY_MAX_MS + 1_000,
     );
@@ -90,12 +91,12 @@ Deno.test("a history write that fails once is retried without a new commit", asy
       fault.failing = false;
       // No command follows: the retry alone carries the event into SQL.
       await until(
-        async () => (await rt.history.events(s.id)).length === 2,
+        async () => (await internals(rt).history.events(s.id)).length === 2,
         "the retry to land",
         RETRY_MIN_MS * 4 + 500,
       );
     });
-    await until(() => rt.stores.historyWrites.failures === 0, "the write's answer");
+    await until(() => internals(rt).stores.historyWrites.failures === 0, "the write's answer");
     await assertHistoryComplete(rt, s.id);
   } finally {
     await rt.close();

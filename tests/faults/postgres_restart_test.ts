@@ -13,6 +13,7 @@ import { UnavailableError } from "../../src/errors.ts";
 import { call } from "../routes/_fixtures.ts";
 import { assertHistoryComplete, quietly, tally, until } from "./_faults.ts";
 import { RETRY_MAX_MS } from "../../actors/drainer.ts";
+import { internals } from "../../actors/runtime.ts";
 
 const url = Deno.env.get("DATABASE_URL");
 
@@ -159,7 +160,9 @@ Deno.test({
         await until(
           async () => {
             for (const id of ids) {
-              const events = await rt.history.events(id, { limit: 10_000 }).catch(() => []);
+              const events = await internals(rt).history.events(id, { limit: 10_000 }).catch(
+                () => [],
+              );
               if (events.length !== 1 + acked.get(id)!.length) return false;
             }
             return true;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createRuntime } from "../../mod.ts";
+import { internals } from "../../actors/runtime.ts";
 
 Deno.test("after SIGKILL under write load, every acknowledged event is in SQL exactly once and the KV outbox is empty", async () => {
   const dir = await Deno.makeTempDir();
@@ -53,7 +54,7 @@ Deno.test("after SIGKILL under write load, every acknowledged event is in SQL ex
         assert.equal(events.length, s.version);
       }
       const left = [];
-      for await (const e of rt.stores.kv.list({ prefix: ["o"] })) left.push(e.key);
+      for await (const e of internals(rt).stores.kv.list({ prefix: ["o"] })) left.push(e.key);
       assert.deepEqual(left, []);
     } finally {
       await rt.close();

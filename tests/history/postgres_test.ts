@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { HistoryDatabase } from "../../src/history/history_database.ts";
+import { internals } from "../../actors/runtime.ts";
 
 const url = Deno.env.get("DATABASE_URL");
 
@@ -87,7 +88,7 @@ Deno.test({
         dataDir: `${dir}/data`,
       });
       try {
-        assert.match(rt.stores.where.kv, /Deno Deploy/);
+        assert.match(internals(rt).stores.where.kv, /Deno Deploy/);
         const s = await rt.create("default", { state: { n: 1 } });
         await rt.patch(s.id, [{ op: "replace", path: "/n", value: 2 }]);
         assert.deepEqual((await rt.get(s.id)).state, { n: 2 });

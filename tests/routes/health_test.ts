@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { call, withRuntime } from "./_fixtures.ts";
+import { internals } from "../../actors/runtime.ts";
 
 Deno.test("GET /healthz is 200 when KV and SQL answer", () =>
   withRuntime(async (rt) => {
@@ -10,8 +11,8 @@ Deno.test("GET /healthz is 200 when KV and SQL answer", () =>
 
 Deno.test("GET /healthz is 503 with details when SQL fails", () =>
   withRuntime(async (rt) => {
-    const ping = rt.history.ping;
-    rt.history.ping = () => Promise.reject(new Error("database is down"));
+    const ping = internals(rt).history.ping;
+    internals(rt).history.ping = () => Promise.reject(new Error("database is down"));
     try {
       const res = await call(rt, "GET", "/healthz");
       assert.equal(res.status, 503);
@@ -21,7 +22,7 @@ Deno.test("GET /healthz is 503 with details when SQL fails", () =>
         sql: "History store unavailable: database is down",
       });
     } finally {
-      rt.history.ping = ping;
+      internals(rt).history.ping = ping;
     }
   }));
 

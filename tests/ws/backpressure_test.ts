@@ -4,6 +4,7 @@ import { DenizenClient } from "../../client.ts";
 import { defineSession } from "../../mod.ts";
 import type { WsOptions } from "../../routes/ws_hub.ts";
 import { serve, until } from "./_harness.ts";
+import { internals } from "../../actors/runtime.ts";
 
 /** Opens a WebSocket by hand over TCP and never reads from it until told to. */
 async function stalledSubscriber(port: number, path: string): Promise<Deno.Conn> {
@@ -67,7 +68,7 @@ async function stallUntilClosed(ws: WsOptions, rounds: number): Promise<void> {
     await Promise.all(writes);
   }
   await until(() => srv.route.hub.size === 0);
-  assert.equal(srv.rt.metrics.wsConnections, 0);
+  assert.equal(internals(srv.rt).metrics.wsConnections, 0);
   assert.equal(await readUntilClose(conn), 4008);
   conn.close();
   await srv.close();

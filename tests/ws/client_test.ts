@@ -10,6 +10,7 @@ import {
 import { BATCH_MAX as SERVER_BATCH_MAX } from "../../routes/ws_frames.ts";
 import { defineSession } from "../../mod.ts";
 import { Proxy, serve, until, wsUrl } from "./_harness.ts";
+import { internals } from "../../actors/runtime.ts";
 
 const add = (path: string, value: unknown) => [{ op: "add" as const, path, value }];
 const range = (from: number, to: number) =>
@@ -222,14 +223,14 @@ Deno.test("a burst through the default client goes out in complete writes of at 
       WebSocket: recordingSocket(sizes),
     });
     const armed = timers.delays.length;
-    const before = srv.rt.metrics.wsMessages;
+    const before = internals(srv.rt).metrics.wsMessages;
     const acks = await Promise.all(
       range(1, n).map((i) => client.patch(add("/xs/-", "é".repeat(i % 7)))),
     );
     assert.deepEqual(acks.map((a) => a.version), range(2, n + 1));
     assert.equal(timers.delays.length, armed, `a burst of ${n} armed no timer`);
     assert.ok(sizes.length > 0 && sizes.every((b) => b <= 1024), `burst of ${n}: ${sizes}`);
-    const messages = srv.rt.metrics.wsMessages - before;
+    const messages = internals(srv.rt).metrics.wsMessages - before;
     assert.equal(messages, sizes.length);
     assert.ok(messages < n, `burst of ${n} went out batched, in ${messages} messages`);
     await client.close();
@@ -242,12 +243,12 @@ Deno.test("commands issued in one tick go out batched; batch: false sends one me
   for (const batch of [true, false]) {
     const s = await srv.rt.create("default", { state: { xs: [] } });
     const client = await connect(srv.url(s.id), { batch, staleMs: 0 });
-    const before = srv.rt.metrics.wsMessages;
+    const before = internals(srv.rt).metrics.wsMessages;
     const acks = await Promise.all(range(0, 99).map((i) => client.patch(add("/xs/-", i))));
     assert.deepEqual(acks.map((a) => a.version), range(2, 101));
     assert.deepEqual(client.state, { xs: range(0, 99) });
     assert.equal(client.version, 101);
-    const messages = srv.rt.metrics.wsMessages - before;
+    const messages = internals(srv.rt).metrics.wsMessages - before;
     if (batch) assert.ok(messages > 1 && messages <= 20, `batch: ${messages} messages`);
     else assert.equal(messages, 100);
     await client.close();

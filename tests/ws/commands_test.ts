@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { z } from "zod";
 import { defineSession } from "../../mod.ts";
 import { Peer, serve } from "./_harness.ts";
+import { internals } from "../../actors/runtime.ts";
 
 const counter = defineSession({
   kind: "counter",
@@ -112,15 +113,15 @@ Deno.test("a failing command gets an error with its id and the connection stays 
 Deno.test("metrics count connections and frames", async () => {
   const srv = await serve();
   const s = await srv.rt.create();
-  const before = srv.rt.metrics.wsMessages;
+  const before = internals(srv.rt).metrics.wsMessages;
   const p = await Peer.open(srv.url(s.id));
-  assert.equal(srv.rt.metrics.wsConnections, 1);
+  assert.equal(internals(srv.rt).metrics.wsConnections, 1);
   await p.roundTrip();
   await p.roundTrip();
-  assert.equal(srv.rt.metrics.wsMessages - before, 2);
+  assert.equal(internals(srv.rt).metrics.wsMessages - before, 2);
   await p.close();
   await srv.close();
-  assert.equal(srv.rt.metrics.wsConnections, 0);
+  assert.equal(internals(srv.rt).metrics.wsConnections, 0);
 });
 
 Deno.test("a patch on a socket whose session was completed meanwhile is refused as the REST API refuses it", async () => {
