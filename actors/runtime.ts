@@ -23,7 +23,7 @@ import {
   restoreCommand,
   resultCommand,
 } from "./commands.ts";
-import { archiveSession } from "../src/archive/archive_session.ts";
+import { archiveSession, removePartialArchives } from "../src/archive/archive_session.ts";
 import {
   type By,
   coordinationCommand,
@@ -49,7 +49,7 @@ import {
 } from "../src/coordination/model.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { exportSession } from "../src/archive/export_session.ts";
-import { importSession } from "../src/archive/import_session.ts";
+import { importSession, recoverImports } from "../src/archive/import_session.ts";
 import { OutboxDrainer } from "./drainer.ts";
 import { parseDuration } from "../src/duration.ts";
 import {
@@ -1022,11 +1022,17 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Opens the stores and starts a runtime; undrained outbox events are drained first. */
+/**
+ * Opens the stores and starts a runtime. What a crash left is dealt with
+ * first: undrained outbox events are drained, imports cut short are undone
+ * or kept whole, and partial archive files are removed.
+ */
 export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   checkOptions(opts);
   const stores = await openStores(opts);
   const rt = new Runtime(stores, opts);
   await rt.flush();
+  await recoverImports(rt);
+  await removePartialArchives(rt);
   return rt;
 }

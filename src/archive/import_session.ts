@@ -1,13 +1,15 @@
 /**
  * Import: an archive of SPEC §6 back into a runtime, as a session with the
  * archive's id. Verified in full before anything is written; undone in full
- * when a write fails.
+ * when a write fails, or, when the process dies in the middle, at the next
+ * start ({@linkcode recoverImports}).
  *
  * @module
  */
 import type { Coordination } from "../coordination/model.ts";
 import { ConflictError, SessionNotFoundError, ValidationError } from "../errors.ts";
 import type { SessionRecord } from "../history/history_store.ts";
+import { keys } from "../hot/hot_store.ts";
 import type { Runtime } from "../../actors/runtime.ts";
 import { assertSize, jsonBytes, LIMITS, type Session, type SessionEvent } from "../session.ts";
 import { checkDerivedRows } from "./_derived_rows.ts";
@@ -19,11 +21,19 @@ import { readArchive } from "./read_archive.ts";
 const HEAD_BYTES = 60 * 1024;
 
 /**
+ * How old the mark of an import must be before a runtime on a shared KV (Deno
+ * Deploy) takes it for abandoned: another instance may be running it. A
+ * runtime that is its KV's sole writer takes every mark it finds at start.
+ */
+export const IMPORT_ABANDONED_MS = 60 * 60 * 1000;
+
+/**
  * Reads `body` (see `readArchive`: 400 for anything malformed, 413 over
  * `limits`), checks that its rows are the ones its events give, and writes
- * the session: blobs under `<id>/…`, then events and the index row in one
- * history write, then, for an active or paused session, its hot state in KV
- * at its own version. Its coordination records go with it: into KV with the
+ * the session: a mark in KV (`["i", id]`), blobs under `<id>/…`, then events
+ * and the index row in one history write, then, for an active or paused
+ * session, its hot state in KV at its own version, and last it removes the
+ * mark. Its coordination records go with it: into KV with the
  * hot state of a live session, into the index row of a terminal one; an
  * archive of format 1 has none. 409 when the id exists, hot or cold. Active
  * and paused sessions need their kind registered and a state the kind
@@ -47,26 +57,71 @@ export async function importSession(
   const id = session.id;
   return await withSessionLock(rt, id, async () => {
     if (await _exists(rt, id)) throw new ConflictError(`Session '${id}' already exists`);
-    const written: string[] = [];
-    let history = false;
+    // The mark goes first and comes off last: a process that dies in between leaves it, and the
+    // next start finishes the import's undoing (see recoverImports).
+    await rt.stores.kv.set(keys.importing(id), rt.clock.now());
     try {
       for (const [name, bytes] of contents.blobs) {
-        written.push(`${id}/${name}`);
         await rt.stores.blobs.put(`${id}/${name}`, bytes);
       }
-      history = true;
       await rt.history.write({
         events: contents.events.map((e) => _storedEvent(e, id)),
         sessions: [_record(session, coordination)],
       });
       if (!_terminal(session)) await rt.install(session, coordination);
     } catch (error) {
-      if (history) await rt.history.deleteSession(id).catch(() => {});
-      await Promise.all(written.map((key) => rt.stores.blobs.delete(key).catch(() => {})));
+      await _undo(rt, id).catch(() => {}); // the mark stays: the next start tries again
       throw error;
     }
+    // A mark left behind by a failure here is found complete at the next start, and removed.
+    await rt.stores.kv.delete(keys.importing(id)).catch(() => {});
     return await rt.get(id);
   });
+}
+
+/**
+ * Finishes the imports that a process died in the middle of, whose marks
+ * are still in KV: one whose last write landed (the KV head of an active or
+ * paused session, the history write of a terminal one) is whole and stays;
+ * any other is removed, history rows and blobs, so that it can be imported
+ * again. Run at start, before anything is served. On a shared KV it leaves
+ * marks younger than {@linkcode IMPORT_ABANDONED_MS}. Returns the ids it
+ * removed.
+ *
+ * @example
+ * ```ts
+ * const undone = await recoverImports(rt);
+ * ```
+ */
+export async function recoverImports(rt: Runtime): Promise<string[]> {
+  const { kv, soleWriter } = rt.stores;
+  const undone: string[] = [];
+  for await (const mark of kv.list<number>({ prefix: keys.importingAll })) {
+    const id = mark.key[1] as string;
+    if (!soleWriter && rt.clock.now() - mark.value < IMPORT_ABANDONED_MS) continue;
+    if (await _landed(rt, id)) {
+      await kv.delete(mark.key);
+    } else {
+      await _undo(rt, id);
+      undone.push(id);
+    }
+  }
+  return undone;
+}
+
+/** Whether the last write of the import of `id` landed: nothing after it can fail. */
+async function _landed(rt: Runtime, id: string): Promise<boolean> {
+  const record = await rt.history.getSession(id);
+  if (record === undefined) return false;
+  if (_terminal(record)) return true;
+  return (await rt.stores.kv.get(keys.head(id))).versionstamp !== null;
+}
+
+/** Removes what an import of `id` wrote (history rows, blobs), then its mark. */
+async function _undo(rt: Runtime, id: string): Promise<void> {
+  await rt.history.deleteSession(id);
+  await rt.stores.blobs.deletePrefix(`${id}/`);
+  await rt.stores.kv.delete(keys.importing(id));
 }
 
 /** The session to import, once it is known to fit this runtime; 400 or 413 otherwise. */
@@ -100,7 +155,7 @@ function _checked(rt: Runtime, contents: ArchiveContents): Session {
   return session;
 }
 
-function _terminal(session: Session): boolean {
+function _terminal(session: Pick<Session, "status">): boolean {
   return session.status !== "active" && session.status !== "paused";
 }
 
