@@ -329,6 +329,9 @@ export class OutboxDrainer {
       }
     }
     const summary = await history.write(batch);
+    // Under steady load one loop can run for minutes: a write that goes through ends a run of
+    // failures, so that the next failure waits the shortest backoff again, not the longest.
+    this.#failures = 0;
     this.pending = Math.max(0, this.pending - summary.events);
     const drained = values.map((e) => e.key);
     const finish = (async () => {

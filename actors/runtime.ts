@@ -24,7 +24,7 @@ import {
   restoreCommand,
   resultCommand,
 } from "./commands.ts";
-import { archiveSession } from "../src/archive/archive_session.ts";
+import { archiveSession, removePartialArchives } from "../src/archive/archive_session.ts";
 import type { ArchiveHost } from "../src/archive/archive_host.ts";
 import { coordinationCommand, type CoordinationOps, dueCommand } from "./coord_commands.ts";
 import {
@@ -46,7 +46,7 @@ import {
 } from "../src/coordination/model.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { exportSession } from "../src/archive/export_session.ts";
-import { importSession } from "../src/archive/import_session.ts";
+import { importSession, recoverImports } from "../src/archive/import_session.ts";
 import { OutboxDrainer } from "./drainer.ts";
 import { parseDuration } from "../src/duration.ts";
 import {
@@ -984,6 +984,7 @@ export class Runtime {
   /** What the archive code uses of this runtime (see `ArchiveHost`). */
   #archiveHost(): ArchiveHost {
     const kinds = this.kinds;
+    const hot = this.#hot;
     return {
       history: this.#history,
       blobs: this.#stores.blobs,
@@ -998,6 +999,13 @@ export class Runtime {
       coordination: (id) => this.coordination(id),
       flushSession: (id) => this.#exists(id),
       install: (session, coordination) => this.#install(session, coordination),
+      soleWriter: this.#stores.soleWriter,
+      imports: {
+        mark: (id, at) => hot.markImport(id, at),
+        unmark: (id) => hot.unmarkImport(id),
+        marks: () => hot.importMarks(),
+        live: async (id) => (await hot.headVersionstamp(id)) !== null,
+      },
     };
   }
 
@@ -1093,8 +1101,10 @@ function cmp(a: string, b: string): number {
 }
 
 /**
- * Opens the stores and starts a runtime whose `app` is `app(rt)`;
- * undrained outbox events are drained first.
+ * Opens the stores and starts a runtime whose `app` is `app(rt)`. What a
+ * crash left is dealt with first: undrained outbox events are drained,
+ * imports cut short are undone or kept whole, and partial archive files
+ * are removed.
  */
 export async function openRuntime(
   opts: RuntimeOptions,
@@ -1104,5 +1114,7 @@ export async function openRuntime(
   const stores = await openStores(opts);
   const rt = new Runtime(stores, opts, app);
   await rt.flush();
+  await recoverImports(internals(rt).archive);
+  await removePartialArchives(internals(rt).archive);
   return rt;
 }

@@ -4,14 +4,20 @@
  *
  * @module
  */
+import { basename, dirname, join } from "node:path";
 import type { Session } from "../src/session.ts";
 import type { SessionsBackend } from "./backend.ts";
 import { CliError, usageError } from "./cli_error.ts";
 
+/** The temporary name of an export to a file: `<file>.tmp-<uuid>`, beside it. */
+const TEMP = /^\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /**
- * Writes the archive of `id` to `file` (through a temporary name, so a
- * failed export leaves no partial file) or, without `file`, to stdout.
- * Returns the bytes written.
+ * Writes the archive of `id` to `file` or, without `file`, to stdout.
+ * Returns the bytes written. The file is written under a temporary name
+ * beside it and renamed once whole, so `file` is a whole archive or absent:
+ * a failed export removes its temporary file, and the temporary file of an
+ * export that was killed is removed by the next export to the same file.
  *
  * @example
  * ```ts
@@ -40,6 +46,7 @@ export async function exportTo(
     await counted.pipeTo(Deno.stdout.writable);
     return bytes;
   }
+  await removeLeftovers(file);
   const temp = `${file}.tmp-${crypto.randomUUID()}`;
   try {
     const out = await Deno.open(temp, { write: true, createNew: true });
@@ -50,6 +57,21 @@ export async function exportTo(
     throw error;
   }
   return bytes;
+}
+
+/** Removes the temporary files that killed exports to `file` left beside it. */
+async function removeLeftovers(file: string): Promise<void> {
+  const dir = dirname(file);
+  const name = basename(file);
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && e.name.startsWith(name) && TEMP.test(e.name.slice(name.length))) {
+        await Deno.remove(join(dir, e.name)).catch(() => {}); // another export's, just renamed
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error; // no such folder: open says so
+  }
 }
 
 /**

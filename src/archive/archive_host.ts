@@ -40,6 +40,22 @@ export interface ArchiveHost {
   coordination(id: string): Promise<Coordination>;
   /** 404 unless the session exists; afterwards its history in SQL is complete up to now. */
   flushSession(id: string): Promise<void>;
+  /** Whether this runtime is its KV's only writer (a locked data directory, or memory). */
+  readonly soleWriter: boolean;
+  /** The marks of imports in progress, kept in KV beside the sessions. */
+  readonly imports: ImportMarks;
   /** Installs an imported active or paused session in KV at its own version (its history is in SQL). */
   install(session: Session, coordination: Coordination): Promise<void>;
+}
+
+/** Marks of imports in progress: set first, removed last, so a dead process's import is found at the next start. */
+export interface ImportMarks {
+  /** Marks session `id`'s import as begun at `at` (epoch ms). */
+  mark(id: string, at: number): Promise<void>;
+  /** Removes the mark of `id`'s import. */
+  unmark(id: string): Promise<void>;
+  /** Every mark, with when its import began. */
+  marks(): AsyncIterable<{ id: string; at: number }>;
+  /** Whether session `id` has hot state in KV (an import's last write, for a live session). */
+  live(id: string): Promise<boolean>;
 }

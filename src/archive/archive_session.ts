@@ -16,6 +16,9 @@ import { diskFull } from "../blobs/disk_full.ts";
 /** Temp dirs of runtimes without an `archiveDir` (memory mode), made on first use. */
 const tempDirs = new WeakMap<ArchiveHost, Promise<string>>();
 
+/** What an archive file is called while it is written: `<id>.tar.gz.tmp-<uuid>`. */
+const PARTIAL = /\.tar\.gz\.tmp-[0-9a-f-]{36}$/;
+
 /**
  * completed, failed or expired → archived. Writes the session's archive to
  * `<archiveDir>/<id>.tar.gz` (a temp dir when the runtime has none) through
@@ -26,7 +29,11 @@ const tempDirs = new WeakMap<ArchiveHost, Promise<string>>();
  * transition, so it imports as completed, failed or expired. 409 naming the
  * status for any other session; the file is removed again if the history
  * write fails. A full disk is a 503 and leaves no file (not even part of one):
- * the same call succeeds once there is space.
+ * the same call succeeds once there is space. A process killed while it
+ * writes leaves its temporary file, which the next start removes
+ * ({@linkcode removePartialArchives}); killed between the rename and the
+ * history write, it leaves a whole archive file of a session still
+ * completed (or failed, or expired), which archiving it again replaces.
  *
  * @example
  * ```ts
@@ -61,6 +68,32 @@ export async function archiveSession(host: ArchiveHost, id: string): Promise<Ses
     }
     return await host.get(id);
   });
+}
+
+/**
+ * Removes the temporary files that archive writes cut short by a dead process
+ * left in the runtime's archive directory; returns how many. Run at start, and
+ * only by a runtime that holds its data directory (no other can be writing).
+ *
+ * @example
+ * ```ts
+ * const removed = await removePartialArchives(host);
+ * ```
+ */
+export async function removePartialArchives(host: ArchiveHost): Promise<number> {
+  const dir = host.archiveDir;
+  if (dir === undefined || !host.soleWriter) return 0;
+  let removed = 0;
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (!e.isFile || !PARTIAL.test(e.name)) continue;
+      await Deno.remove(`${dir}/${e.name}`);
+      removed++;
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return removed;
 }
 
 /** The runtime's archive directory as an absolute path, created if needed. */

@@ -4,16 +4,12 @@
  *
  * @module
  */
+import { parentPort } from "node:worker_threads";
 import type { BatchSummary, HistoryStore } from "./history_store.ts";
 import { openHistory } from "./open_history.ts";
 import type { WorkerReply, WorkerRequest } from "./worker_writer.ts";
 
-/** The worker's global scope, as far as this file uses it (the checked lib is the window's). */
-const scope = self as unknown as {
-  onmessage: ((e: MessageEvent<WorkerRequest>) => void) | null;
-  postMessage(reply: WorkerReply): void;
-};
-
+const port = parentPort!; // this module only runs as a worker
 let store: HistoryStore | undefined;
 
 async function handle(request: WorkerRequest): Promise<BatchSummary | undefined> {
@@ -31,13 +27,13 @@ async function handle(request: WorkerRequest): Promise<BatchSummary | undefined>
   }
 }
 
-scope.onmessage = async (e: MessageEvent<WorkerRequest>) => {
-  const reply: WorkerReply = { id: e.data.id };
+port.on("message", async (request: WorkerRequest) => {
+  const reply: WorkerReply = { id: request.id };
   try {
-    const summary = await handle(e.data);
+    const summary = await handle(request);
     if (summary) reply.summary = summary;
   } catch (error) {
     reply.error = error instanceof Error ? error.message : String(error);
   }
-  scope.postMessage(reply);
-};
+  port.postMessage(reply);
+});

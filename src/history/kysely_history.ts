@@ -86,11 +86,12 @@ export class KyselyHistoryStore implements HistoryStore {
   readonly dialect: SqlDialectName;
   readonly #db: Kysely<HistoryDatabase>;
   readonly #keepCheckpoints: number;
-  readonly #writer: HistoryWriter | undefined;
+  /** Where `write()` goes instead of this store's own connection, if anywhere (a worker's). */
+  readonly writer: HistoryWriter | undefined;
 
   constructor(options: KyselyHistoryStoreOptions) {
     this.#db = options.db;
-    this.#writer = options.writer;
+    this.writer = options.writer;
     this.dialect = options.dialect;
     this.#keepCheckpoints = Math.max(1, Math.trunc(options.keepCheckpoints ?? 10));
   }
@@ -108,7 +109,7 @@ export class KyselyHistoryStore implements HistoryStore {
     const empty = batch.events.length === 0 && batch.sessions.length === 0 &&
       !batch.encoded?.length;
     if (empty) return { events: 0, sessions: [] };
-    if (this.#writer) return await this.#writer.write(batch);
+    if (this.writer) return await this.writer.write(batch);
     const decoded = decodeBatch(batch);
     await this.#db.transaction().execute((trx) =>
       writeBatch(trx, decoded, { dialect: this.dialect, keepCheckpoints: this.#keepCheckpoints })
@@ -311,7 +312,7 @@ export class KyselyHistoryStore implements HistoryStore {
 
   async close(): Promise<void> {
     try {
-      await this.#writer?.close();
+      await this.writer?.close();
     } finally {
       await this.#db.destroy();
     }

@@ -6,8 +6,14 @@
  * connection to the same database and answers once the transaction has
  * committed, so a read on the main thread after `write()` sees it.
  *
+ * The worker is a `node:worker_threads` one: its `exit` event tells the
+ * writer when the thread has ended, however it ended (an uncaught error,
+ * `Deno.exit`, `terminate()`). A web Worker that ends by itself says
+ * nothing, and the writes waiting on it would never settle.
+ *
  * @module
  */
+import { Worker } from "node:worker_threads";
 import type { BatchSummary, HistoryBatch } from "./history_store.ts";
 import type { OpenHistoryOptions } from "./open_history.ts";
 
@@ -41,7 +47,9 @@ export interface HistoryWriter {
 /**
  * Writes batches through a Worker that opens the database described by
  * `options`. A worker that dies fails the writes in flight (the drainer
- * retries them) and is replaced on the next write.
+ * retries them: a write the worker had committed is written again, which
+ * changes nothing) and is replaced on the next write. A transaction it left
+ * open dies with its connection.
  */
 export class WorkerWriter implements HistoryWriter {
   readonly #options: OpenHistoryOptions;
@@ -58,17 +66,19 @@ export class WorkerWriter implements HistoryWriter {
   /** Starts the worker and opens its connection; rejects if it cannot. */
   start(): Promise<void> {
     if (this.#ready) return this.#ready;
-    const worker = new Worker(new URL("./history_worker.ts", import.meta.url), { type: "module" });
-    worker.onmessage = (e: MessageEvent<WorkerReply>) => {
-      const waiter = this.#waiters.get(e.data.id);
-      this.#waiters.delete(e.data.id);
-      if (e.data.error === undefined) waiter?.resolve(e.data);
-      else waiter?.reject(new Error(e.data.error));
-    };
-    worker.onerror = (e) => {
-      e.preventDefault();
-      this.#lost(worker, new Error(`History worker failed: ${e.message}`));
-    };
+    const worker = new Worker(new URL("./history_worker.ts", import.meta.url));
+    worker.on("message", (reply: WorkerReply) => {
+      const waiter = this.#waiters.get(reply.id);
+      this.#waiters.delete(reply.id);
+      if (reply.error === undefined) waiter?.resolve(reply);
+      else waiter?.reject(new Error(reply.error));
+    });
+    worker.on("error", (error: Error) => {
+      this.#lost(worker, new Error(`History worker failed: ${error.message}`));
+    });
+    worker.on("exit", (code: number) => {
+      this.#lost(worker, new Error(`History worker stopped (exit code ${code})`));
+    });
     this.#worker = worker;
     const ready = this.#send({ op: "open", options: this.#options });
     this.#ready = ready.then(() => {}, (error) => {
@@ -76,6 +86,11 @@ export class WorkerWriter implements HistoryWriter {
       throw error;
     });
     return this.#ready;
+  }
+
+  /** The thread writing now, if any: fault tests end it as a crash would. */
+  get thread(): Worker | undefined {
+    return this.#worker;
   }
 
   async write(batch: HistoryBatch): Promise<BatchSummary> {
@@ -115,7 +130,7 @@ export class WorkerWriter implements HistoryWriter {
   /** Fails everything waiting on `worker`, which is dropped; the next write starts another. */
   #lost(worker: Worker, error: Error): void {
     if (this.#worker !== worker) return;
-    worker.terminate();
+    void worker.terminate();
     this.#worker = undefined;
     this.#ready = undefined;
     for (const w of this.#waiters.values()) w.reject(error);

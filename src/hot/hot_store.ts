@@ -284,6 +284,20 @@ export class HotStore implements HotTier {
     await this.#kv.delete(key);
   }
 
+  async markImport(id: string, at: number): Promise<void> {
+    await this.#kv.set(keys.importing(id), at);
+  }
+
+  async unmarkImport(id: string): Promise<void> {
+    await this.#kv.delete(keys.importing(id));
+  }
+
+  async *importMarks(): AsyncIterable<{ id: string; at: number }> {
+    for await (const e of this.#kv.list<number>({ prefix: keys.importingAll })) {
+      yield { id: e.key[1] as string, at: e.value };
+    }
+  }
+
   async ping(): Promise<void> {
     await this.#kv.get(["healthz"]);
   }

@@ -96,6 +96,13 @@ export interface HotTier {
   /** Removes one key from the index. */
   deleteDue(key: Deno.KvKey): Promise<void>;
 
+  /** Marks session `id`'s archive import as begun at `at` (epoch ms). */
+  markImport(id: string, at: number): Promise<void>;
+  /** Removes the mark of `id`'s import. */
+  unmarkImport(id: string): Promise<void>;
+  /** The marks of imports in progress. */
+  importMarks(): AsyncIterable<{ id: string; at: number }>;
+
   /** Throws unless KV answers a read. */
   ping(): Promise<void>;
 }

@@ -15,7 +15,9 @@
  *   in the same atomic as the record, so due work is found by one range read;
  * - `["o", commit, i]` the outbox: the events of every session in one atomic,
  *   packed into as few values as fit, waiting for the drainer. `commit` sorts
- *   by time, so the outbox is read in commit order.
+ *   by time, so the outbox is read in commit order;
+ * - `["i", id]` an archive import of session `id` in progress: its start time, epoch ms
+ *   (see `src/archive/import_session.ts`).
  *
  * Most commits write one key, the head, whose tail carries their ops and
  * command ids. Once the head would pass {@linkcode HEAD_CHARS}, the tail goes out as a
@@ -184,6 +186,8 @@ export const keys = {
   dueAll: ["d"] as Deno.KvKey,
   outbox: (commit: string, i: number): Deno.KvKey => ["o", commit, i],
   outboxAll: ["o"] as Deno.KvKey,
+  importing: (id: string): Deno.KvKey => ["i", id],
+  importingAll: ["i"] as Deno.KvKey,
 };
 
 /** A value stored inline as UTF-8 JSON, or spilled to the blob store. */

@@ -37,3 +37,27 @@ Deno.test("worker writes: a database the worker cannot open fails start() and ev
     await writer.close();
   }
 });
+
+Deno.test("worker writes: a worker thread that ends fails the write in flight at once, and the next write starts a new thread", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denizen-worker-" });
+  const store = await openHistory({ path: `${dir}/history.sqlite3`, worker: true });
+  const writer = store.writer as WorkerWriter;
+  try {
+    await store.write({ events: [event(1)], sessions: [] });
+    const first = writer.thread;
+    const events = Array.from({ length: 2_000 }, (_, i) => event(i + 2));
+    const inFlight = store.write({ events, sessions: [] });
+    await new Promise((r) => setTimeout(r, 1)); // handed to the worker
+    await first!.terminate();
+    await assert.rejects(inFlight, /History worker stopped/);
+    assert.equal(writer.thread, undefined);
+    await store.write({ events, sessions: [] }); // again, whether or not the first went in
+    assert.notEqual(writer.thread, first);
+    assert.deepEqual((await store.events("s1", { limit: 5_000 })).map((e) => e.seq), [
+      ...Array.from({ length: 2_001 }, (_, i) => i + 1),
+    ]);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
