@@ -165,8 +165,7 @@ export class Turn {
   mutate(recipe: (draft: Record<string, unknown>) => void): Operation[] {
     const [next, patches] = produceWithPatches(this.state, recipe);
     const ops = patches.map(toOperation);
-    if (ops.length > 0) this.#setState(next, ops);
-    return ops;
+    return ops.length > 0 ? this.#setState(next, ops) : ops;
   }
 
   /**
@@ -176,20 +175,20 @@ export class Turn {
   patch(ops: Operation[]): Operation[] {
     const next = applyShared(this.state, ops);
     const changes = ops.filter((op) => op.op !== "test");
-    if (changes.length > 0) this.#setState(next, changes);
-    return changes;
+    return changes.length > 0 ? this.#setState(next, changes) : changes;
   }
 
   /** Replaces the whole state (restore, create). */
   replace(next: Record<string, unknown>): Operation[] {
     const ops: Operation[] = [{ op: "replace", path: "", value: next }];
     this.stateBytes = Infinity; // measured exactly below
-    this.#setState(next, ops);
+    const recorded = this.#setState(next, ops);
     this.snapshot = true;
-    return ops;
+    return recorded;
   }
 
-  #setState(next: Record<string, unknown>, ops: Operation[]): void {
+  /** Takes `next` as the state, changed by `ops`; returns the ops recorded (defaults included). */
+  #setState(next: Record<string, unknown>, ops: Operation[]): Operation[] {
     const kind = this.kind!;
     if (!kind.freeForm) {
       const parsed = kind.state.safeParse(next);
@@ -198,6 +197,13 @@ export class Turn {
           `State does not match kind '${kind.kind}'`,
           parsed.error.issues,
         );
+      }
+      // A top-level field the change removed and the schema fills with its default comes back
+      // with the change, so that actions see the state their schema promises.
+      const filled = defaults(next, parsed.data as Record<string, unknown>);
+      if (filled.length > 0) {
+        next = applyShared(next, filled);
+        ops = [...ops, ...filled];
       }
     }
     // One stringify gives the log item and the size of the ops (with a few characters of framing).
@@ -213,6 +219,7 @@ export class Turn {
     if (opsBytes > 16 * 1024) this.snapshot = true;
     this.log.push(item);
     this.#refreshProgress();
+    return ops;
   }
 
   /** Sets an agent's entry and recomputes progress. */
@@ -252,4 +259,20 @@ function toOperation(p: Patch): Operation {
     .join("");
   if (p.op === "remove") return { op: "remove", path };
   return { op: p.op, path, value: p.value } as Operation;
+}
+
+/** `add` ops for the top-level fields that `parsed` (a schema's output) has and `input` lacks. */
+function defaults(input: Record<string, unknown>, parsed: Record<string, unknown>): Operation[] {
+  const ops: Operation[] = [];
+  if (typeof parsed !== "object" || parsed === null) return ops;
+  for (const key of Object.keys(parsed)) {
+    if (!Object.hasOwn(input, key) && parsed[key] !== undefined) {
+      ops.push({
+        op: "add",
+        path: `/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`,
+        value: parsed[key],
+      });
+    }
+  }
+  return ops;
 }
