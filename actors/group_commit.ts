@@ -23,6 +23,11 @@ export const ATOMIC_LIMITS = { checks: 100, mutations: 1000, bytes: 780 * 1024 }
 /** How a unit ended: committed with the new versionstamp, or lost its check. */
 export type CommitOutcome = { ok: true; versionstamp: string } | { ok: false };
 
+/** Keys the shared outbox values of an atomic of `bytes` take, at most: one a value's bytes, and one more. */
+function outboxKeys(bytes: number): number {
+  return Math.ceil(bytes / OUTBOX_VALUE_BYTES) + 1;
+}
+
 interface Pending {
   unit: CommitUnit;
   resolve(outcome: CommitOutcome): void;
@@ -205,8 +210,7 @@ export class GroupCommitter {
       if (next.check && checks >= ATOMIC_LIMITS.checks) break;
       const adds = next.mutations.length + (next.outbox?.length ? 1 : 0);
       // Keep room for the shared outbox values: about one per value's bytes of fragments.
-      const outboxKeys = Math.ceil((bytes + next.bytes) / OUTBOX_VALUE_BYTES) + 1;
-      const fits = mutations + adds + outboxKeys <= ATOMIC_LIMITS.mutations &&
+      const fits = mutations + adds + outboxKeys(bytes + next.bytes) <= ATOMIC_LIMITS.mutations &&
         bytes + next.bytes <= ATOMIC_LIMITS.bytes;
       if (batch.length > 0 && !fits) break;
       batch.push(this.#queue.shift()!);
@@ -227,8 +231,7 @@ export class GroupCommitter {
       bytes += p.unit.bytes;
       fragments += p.unit.outbox?.length ?? 0;
     }
-    const outboxKeys = fragments > 0 ? Math.ceil(bytes / OUTBOX_VALUE_BYTES) + 1 : 0;
-    const riders = this.#riders(mutations + outboxKeys, bytes);
+    const riders = this.#riders(mutations + (fragments > 0 ? outboxKeys(bytes) : 0), bytes);
     let result: WriteResult;
     try {
       const units = batch.map((p) => p.unit);
